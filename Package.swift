@@ -1,0 +1,48 @@
+// swift-tools-version: 6.1
+// Sluice: a Kafka-protocol broker. No third-party Swift packages: only the toolchain and
+// Debian's C libraries through system-library targets.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .unsafeFlags(["-warnings-as-errors"]),
+]
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+        .executable(name: "KafkaCodegen", targets: ["KafkaCodegen"]),
+    ],
+    targets: [
+        // C shims: epoll/eventfd/timerfd/sendfile headers Glibc does not expose, and CRC-32C with SSE4.2.
+        .target(name: "CShims", path: "Sources/CShims"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4",
+                       providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy",
+                       providers: [.apt(["libsnappy-dev"])]),
+        .target(name: "Compression", dependencies: ["CZlib", "CZstd", "CLZ4", "CSnappy"],
+                exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "KafkaProtocol", dependencies: ["CShims", "Compression"],
+                exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "LogStore", dependencies: ["KafkaProtocol", "CShims"],
+                exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "KafkaClient", dependencies: ["KafkaProtocol"],
+                exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims"],
+                exclude: ["README.md"], swiftSettings: strict),
+        .executableTarget(name: "sluice", dependencies: ["Broker", "KafkaClient"], swiftSettings: strict),
+        .executableTarget(name: "KafkaCodegen", swiftSettings: strict),
+        .testTarget(name: "KafkaProtocolTests", dependencies: ["KafkaProtocol"], swiftSettings: strict),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression"], swiftSettings: strict),
+        .testTarget(name: "LogStoreTests", dependencies: ["LogStore"], swiftSettings: strict),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,29 @@
+// C declarations Swift's Glibc module does not expose (epoll, eventfd, timerfd, sendfile) and a
+// hardware CRC-32C. Kept tiny: each function exists because Swift cannot reach the C facility.
+#ifndef SLUICE_CSHIMS_H
+#define SLUICE_CSHIMS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+
+/// CRC-32C (Castagnoli) continuing from `crc` (pass 0 to start). Uses SSE4.2 when the CPU has it.
+uint32_t sluice_crc32c(uint32_t crc, const void *data, size_t length);
+
+/// epoll_event is packed on x86_64; these accessors keep Swift away from its layout.
+uint64_t sluice_epoll_event_data(const struct epoll_event *event);
+uint32_t sluice_epoll_event_events(const struct epoll_event *event);
+int sluice_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+
+/// Blocks SIGPIPE process-wide so a peer closing mid-write yields EPIPE instead of killing us.
+void sluice_ignore_sigpipe(void);
+
+#endif
