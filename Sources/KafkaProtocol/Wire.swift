@@ -237,6 +237,14 @@ public struct WireReader {
         return wide ? Int(try readInt32()) : Int(try readInt16())
     }
 
+    /// A reader over the next `n` bytes (a tagged field's payload); this reader skips past them.
+    public mutating func subReader(_ n: Int) throws(DecodeError) -> WireReader {
+        if n < 0 { throw .negativeLength(n) }
+        try need(n)
+        defer { position += n }
+        return WireReader(bytes, from: position, to: position + n)
+    }
+
     public mutating func readRawBytes(_ n: Int) throws(DecodeError) -> [UInt8] {
         if n < 0 { throw .negativeLength(n) }
         try need(n)
