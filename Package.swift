@@ -38,7 +38,7 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims"],
                 exclude: ["README.md"], swiftSettings: strict),
-        .executableTarget(name: "sluice", dependencies: ["Broker", "KafkaClient"], swiftSettings: strict),
+        .executableTarget(name: "sluice", dependencies: ["Broker", "KafkaClient", "KafkaProtocol", "Compression"], swiftSettings: strict),
         .executableTarget(name: "KafkaCodegen", swiftSettings: strict),
         .testTarget(name: "KafkaProtocolTests", dependencies: ["KafkaProtocol"], swiftSettings: strict),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"], swiftSettings: strict),

@@ -1,1 +1,122 @@
-print("sluice")
+import Broker
+import Foundation
+import KafkaClient
+import KafkaProtocol
+
+// sluice: the broker and its tools in one executable, with Kafka's CLI conventions
+// (`--bootstrap-server`, `--topic`, `--partitions`, `--config k=v`, ...).
+
+let usage = """
+    usage: sluice <command> [options]
+
+      serve [--config server.properties] [--override key=value]...
+      topics create   --topic T [--partitions N] [--replication-factor R] [--config k=v]... [--if-not-exists]
+      topics list
+      topics describe [--topic T]
+      topics alter    --topic T [--partitions N] [--add-config k=v[,k=v]] [--delete-config k[,k]]
+      topics delete   --topic T
+      produce  --topic T [--partition P] [--key-separator S] [--header k=v]... [--acks 0|1|all]
+               [--compression none|gzip|snappy|lz4|zstd]        (records are read from stdin, one per line)
+      consume  --topic T [--partition P] [--from-beginning | --offset N] [--max-messages N]
+               [--print-key] [--print-headers] [--print-offset] [--timeout-ms MS]
+      bench produce --topic T [--num-records N] [--record-size B] [--acks 0|1|all] [--partitions P]
+               [--batch-size B] [--compression C] [--in-flight N]
+      bench consume --topic T [--num-records N]
+
+    Client commands take --bootstrap-server host:port (default 127.0.0.1:9092).
+    """
+
+/// Command-line options in Kafka's style: `--name value`, repeatable, and bare flags.
+struct Options {
+    var values: [String: [String]] = [:]
+    var flags: Set<String> = []
+    var positional: [String] = []
+
+    static let bareFlags: Set<String> = [
+        "from-beginning", "print-key", "print-headers", "print-offset", "if-not-exists", "help",
+    ]
+
+    init(_ args: ArraySlice<String>) throws(CLIError) {
+        var i = args.startIndex
+        while i < args.endIndex {
+            let arg = args[i]
+            if arg.hasPrefix("--") {
+                var name = String(arg.dropFirst(2))
+                if let eq = name.firstIndex(of: "="), !Self.bareFlags.contains(String(name[..<eq])) {
+                    let value = String(name[name.index(after: eq)...])
+                    name = String(name[..<eq])
+                    values[name, default: []].append(value)
+                } else if Self.bareFlags.contains(name) {
+                    flags.insert(name)
+                } else {
+                    i += 1
+                    guard i < args.endIndex else { throw CLIError("option --\(name) needs a value") }
+                    values[name, default: []].append(args[i])
+                }
+            } else {
+                positional.append(arg)
+            }
+            i += 1
+        }
+    }
+
+    func string(_ name: String) -> String? { values[name]?.last }
+    func all(_ name: String) -> [String] { values[name] ?? [] }
+    func has(_ name: String) -> Bool { flags.contains(name) }
+
+    func int(_ name: String, default value: Int) throws(CLIError) -> Int {
+        guard let text = string(name) else { return value }
+        guard let n = Int(text) else { throw CLIError("--\(name) expects a number, got '\(text)'") }
+        return n
+    }
+
+    func required(_ name: String) throws(CLIError) -> String {
+        guard let v = string(name) else { throw CLIError("missing --\(name)") }
+        return v
+    }
+
+    var bootstrap: String { string("bootstrap-server") ?? string("broker-list") ?? "127.0.0.1:9092" }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("sluice: \(message)\n".utf8))
+    exit(1)
+}
+
+func run() throws {
+    var args = CommandLine.arguments.dropFirst()
+    guard let command = args.first else {
+        print(usage)
+        exit(2)
+    }
+    args = args.dropFirst()
+    switch command {
+    case "serve":
+        try Serve.run(try Options(args))
+    case "topics":
+        guard let sub = args.first else { throw CLIError("topics needs a subcommand (create|list|describe|alter|delete)") }
+        try Topics.run(sub, try Options(args.dropFirst()))
+    case "produce":
+        try ConsoleProducer.run(try Options(args))
+    case "consume":
+        try ConsoleConsumer.run(try Options(args))
+    case "bench":
+        guard let sub = args.first else { throw CLIError("bench needs a subcommand (produce|consume)") }
+        try Bench.run(sub, try Options(args.dropFirst()))
+    case "help", "--help", "-h":
+        print(usage)
+    default:
+        throw CLIError("unknown command '\(command)'\n\(usage)")
+    }
+}
+
+do {
+    try run()
+} catch {
+    fail("\(error)")
+}

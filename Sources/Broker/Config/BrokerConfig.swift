@@ -1,0 +1,310 @@
+import Foundation
+
+/// A listener from `listeners` / `advertised.listeners`, Kafka style: `NAME://host:port`.
+public struct ListenerSpec: Sendable, Equatable {
+    public var name: String
+    public var host: String
+    public var port: Int
+
+    /// Parses `PLAINTEXT://host:port`; an empty host means every interface.
+    public static func parse(_ text: String) -> Result<ListenerSpec, ConfigError> {
+        guard let sep = text.range(of: "://") else {
+            return .failure(ConfigError("listener '\(text)' must look like NAME://host:port"))
+        }
+        let name = String(text[..<sep.lowerBound]).uppercased()
+        let rest = String(text[sep.upperBound...])
+        let host: String
+        let portText: String
+        if rest.hasPrefix("[") {  // [::1]:9092
+            guard let close = rest.firstIndex(of: "]") else { return .failure(ConfigError("listener '\(text)': bad IPv6 host")) }
+            host = String(rest[rest.index(after: rest.startIndex)..<close])
+            portText = String(rest[rest.index(after: close)...].dropFirst())
+        } else {
+            guard let colon = rest.lastIndex(of: ":") else {
+                return .failure(ConfigError("listener '\(text)' has no port"))
+            }
+            host = String(rest[..<colon])
+            portText = String(rest[rest.index(after: colon)...])
+        }
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            return .failure(ConfigError("listener '\(text)' has an invalid port"))
+        }
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            return .failure(ConfigError("listener '\(text)' has an invalid name"))
+        }
+        return .success(ListenerSpec(name: name, host: host, port: port))
+    }
+}
+
+/// Broker properties Sluice knows (Kafka's names). Keys in `acceptedButIgnored` are Kafka settings
+/// that only make sense for a JVM or ZooKeeper/KRaft deployment; they are listed in docs/UNSUPPORTED.md.
+public enum BrokerConfigs {
+    static let long = "9223372036854775807"
+
+    public static let definitions: [ConfigDefinition] = [
+        .init("node.id", .int, "1", .atLeast(0)),
+        .init("broker.id", .int, nil, .atLeast(0)),
+        .init("cluster.id", .string, nil),
+        .init("listeners", .list, "PLAINTEXT://127.0.0.1:9092"),
+        .init("advertised.listeners", .list, nil),
+        .init("log.dirs", .list, nil),
+        .init("log.dir", .string, "./data"),
+        .init("num.partitions", .int, "1", .atLeast(1)),
+        .init("default.replication.factor", .short, "1", .atLeast(1)),
+        .init("auto.create.topics.enable", .boolean, "false"),
+        .init("delete.topic.enable", .boolean, "true"),
+        .init("log.retention.ms", .long, nil, .atLeast(-1)),
+        .init("log.retention.minutes", .int, nil, .atLeast(-1)),
+        .init("log.retention.hours", .int, "168", .atLeast(-1)),
+        .init("log.retention.bytes", .long, "-1"),
+        .init("log.segment.bytes", .int, "1073741824", .atLeast(14)),
+        .init("log.roll.ms", .long, nil, .atLeast(1)),
+        .init("log.roll.hours", .int, "168", .atLeast(1)),
+        .init("log.roll.jitter.ms", .long, "0", .atLeast(0)),
+        .init("log.index.interval.bytes", .int, "4096", .atLeast(0)),
+        .init("log.index.size.max.bytes", .int, "10485760", .atLeast(8)),
+        .init("log.flush.interval.messages", .long, long, .atLeast(1)),
+        .init("log.flush.interval.ms", .long, long, .atLeast(0)),
+        .init("log.flush.scheduler.interval.ms", .long, "1000", .atLeast(1)),
+        .init("log.retention.check.interval.ms", .long, "300000", .atLeast(1)),
+        .init("log.segment.delete.delay.ms", .long, "60000", .atLeast(0)),
+        .init("log.cleanup.policy", .list, "delete", .listOf(["delete", "compact"])),
+        .init("log.cleaner.delete.retention.ms", .long, "86400000", .atLeast(0)),
+        .init("log.cleaner.min.cleanable.ratio", .double, "0.5", .fraction),
+        .init("log.cleaner.min.compaction.lag.ms", .long, "0", .atLeast(0)),
+        .init("log.cleaner.max.compaction.lag.ms", .long, long, .atLeast(1)),
+        .init("log.message.timestamp.type", .string, "CreateTime", .oneOf(["CreateTime", "LogAppendTime"])),
+        .init("log.message.timestamp.before.max.ms", .long, long, .atLeast(0)),
+        .init("log.message.timestamp.after.max.ms", .long, "3600000", .atLeast(0)),
+        .init("log.preallocate", .boolean, "false"),
+        .init("compression.type", .string, "producer", .oneOf(TopicConfigs.compressionTypes)),
+        .init("message.max.bytes", .int, "1048588", .atLeast(0)),
+        .init("min.insync.replicas", .int, "1", .atLeast(1)),
+        .init("unclean.leader.election.enable", .boolean, "false"),
+        .init("socket.request.max.bytes", .int, "104857600", .atLeast(1)),
+        .init("socket.send.buffer.bytes", .int, "102400", .atLeast(-1)),
+        .init("socket.receive.buffer.bytes", .int, "102400", .atLeast(-1)),
+        .init("connections.max.idle.ms", .long, "600000", .atLeast(-1)),
+        .init("num.network.threads", .int, "2", .atLeast(1)),
+        .init("fetch.max.bytes", .int, "57671680", .atLeast(1024)),
+        .init("queued.max.requests", .int, "500", .atLeast(1)),
+        .init("shutdown.grace.ms", .long, "10000", .atLeast(0)),
+    ]
+
+    /// Kafka settings accepted so that a stock server.properties loads, but with no effect here.
+    public static let acceptedButIgnored: Set<String> = [
+        "num.io.threads", "num.recovery.threads.per.data.dir", "process.roles", "controller.quorum.voters",
+        "controller.quorum.bootstrap.servers", "controller.listener.names", "inter.broker.listener.name",
+        "listener.security.protocol.map", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
+        "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
+        "share.coordinator.state.topic.min.isr", "group.initial.rebalance.delay.ms", "log.cleaner.enable",
+        "num.replica.fetchers", "replica.lag.time.max.ms", "socket.listen.backlog.size",
+    ]
+
+    public static let byName: [String: ConfigDefinition] = Dictionary(
+        uniqueKeysWithValues: definitions.map { ($0.name, $0) })
+}
+
+/// The broker's static configuration: a Kafka-style properties file plus `--override` pairs,
+/// validated up front so a typo stops the broker with the line that caused it.
+public struct BrokerConfig: Sendable {
+    /// Validated explicit settings (canonical form), keyed by property name.
+    public private(set) var explicit: [String: String] = [:]
+
+    public init() {}
+
+    /// Parses Java-properties text. Errors name the line: "server.properties:12: unknown property 'x'".
+    public static func parse(properties text: String, source: String = "properties") throws(ConfigError) -> BrokerConfig {
+        var config = BrokerConfig()
+        for (lineNumber, key, value) in try PropertiesParser.parse(text, source: source) {
+            try config.set(key, value, location: "\(source):\(lineNumber)")
+        }
+        try config.checkConsistency()
+        return config
+    }
+
+    /// Applies `key=value` overrides (the CLI's `--override`).
+    public mutating func apply(overrides: [String]) throws(ConfigError) {
+        for item in overrides {
+            guard let eq = item.firstIndex(of: "=") else {
+                throw ConfigError("--override \(item): expected key=value")
+            }
+            try set(String(item[..<eq]).trimmingCharacters(in: .whitespaces),
+                    String(item[item.index(after: eq)...]), location: "--override \(item)")
+        }
+        try checkConsistency()
+    }
+
+    mutating func set(_ key: String, _ value: String, location: String) throws(ConfigError) {
+        if BrokerConfigs.acceptedButIgnored.contains(key) { return }
+        guard let definition = BrokerConfigs.byName[key] else {
+            throw ConfigError("\(location): unknown property '\(key)'")
+        }
+        switch definition.validate(value) {
+        case .success(let canonical): explicit[key] = canonical
+        case .failure(let error): throw ConfigError("\(location): \(error.description)")
+        }
+    }
+
+    func checkConsistency() throws(ConfigError) {
+        for listener in listeners {
+            if case .failure(let e) = ListenerSpec.parse(listener) { throw ConfigError("listeners: \(e.description)") }
+        }
+        for listener in advertisedListenerTexts {
+            if case .failure(let e) = ListenerSpec.parse(listener) {
+                throw ConfigError("advertised.listeners: \(e.description)")
+            }
+        }
+        for spec in listenerSpecs where spec.name != "PLAINTEXT" {
+            throw ConfigError("listeners: security protocol \(spec.name) is not supported yet (only PLAINTEXT)")
+        }
+    }
+
+    /// The effective value: explicit setting, else the definition's default.
+    public func string(_ key: String) -> String? {
+        explicit[key] ?? BrokerConfigs.byName[key]?.defaultValue
+    }
+
+    public func int64(_ key: String) -> Int64 { Int64(string(key) ?? "") ?? 0 }
+    public func int(_ key: String) -> Int { Int(int64(key)) }
+    public func bool(_ key: String) -> Bool { string(key) == "true" }
+    public func isExplicit(_ key: String) -> Bool { explicit[key] != nil }
+
+    public var nodeId: Int32 { Int32(explicit["node.id"].flatMap { Int32($0) } ?? explicit["broker.id"].flatMap { Int32($0) } ?? 1) }
+    public var listeners: [String] { (string("listeners") ?? "").split(separator: ",").map(String.init) }
+    var advertisedListenerTexts: [String] {
+        (explicit["advertised.listeners"] ?? "").split(separator: ",").map(String.init)
+    }
+
+    public var listenerSpecs: [ListenerSpec] {
+        listeners.compactMap { try? ListenerSpec.parse($0).get() }
+    }
+
+    /// Advertised endpoints: `advertised.listeners` when set, else the bound listeners
+    /// (a wildcard host is advertised as 127.0.0.1 unless configured otherwise).
+    public var advertisedSpecs: [ListenerSpec] {
+        let texts = advertisedListenerTexts
+        if !texts.isEmpty { return texts.compactMap { try? ListenerSpec.parse($0).get() } }
+        return listenerSpecs.map { spec in
+            var s = spec
+            if s.host.isEmpty || s.host == "0.0.0.0" || s.host == "::" { s.host = "127.0.0.1" }
+            return s
+        }
+    }
+
+    public var logDirectory: String {
+        if let dirs = explicit["log.dirs"], let first = dirs.split(separator: ",").first { return String(first) }
+        return string("log.dir") ?? "./data"
+    }
+
+    /// Kafka's precedence for retention: ms, then minutes, then hours.
+    public var retentionMs: Int64 {
+        if let ms = explicit["log.retention.ms"] { return Int64(ms)! }
+        if let minutes = explicit["log.retention.minutes"] {
+            let m = Int64(minutes)!
+            return m < 0 ? -1 : m * 60_000
+        }
+        let h = int64("log.retention.hours")
+        return h < 0 ? -1 : h * 3_600_000
+    }
+
+    public var rollMs: Int64 {
+        if let ms = explicit["log.roll.ms"] { return Int64(ms)! }
+        return int64("log.roll.hours") * 3_600_000
+    }
+
+    /// The broker-level value that backs a topic config (its synonym), if set or defaulted.
+    public func topicDefault(for definition: ConfigDefinition) -> (value: String, source: ConfigSource) {
+        guard let synonym = definition.brokerSynonym else { return (definition.defaultValue ?? "", .default) }
+        switch synonym {
+        case "log.retention.ms":
+            let explicitSet = explicit["log.retention.ms"] != nil || explicit["log.retention.minutes"] != nil
+                || explicit["log.retention.hours"] != nil
+            return (String(retentionMs), explicitSet ? .staticBroker : .default)
+        case "log.roll.ms":
+            let explicitSet = explicit["log.roll.ms"] != nil || explicit["log.roll.hours"] != nil
+            return (String(rollMs), explicitSet ? .staticBroker : .default)
+        default:
+            if let v = explicit[synonym] { return (v, .staticBroker) }
+            return (definition.defaultValue ?? "", .default)
+        }
+    }
+}
+
+/// Java-properties reading: `key=value`, `key: value` or `key value`; `#`/`!` comments;
+/// backslash line continuations and escapes.
+enum PropertiesParser {
+    static func parse(_ text: String, source: String) throws(ConfigError) -> [(Int, String, String)] {
+        var result: [(Int, String, String)] = []
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+        }
+        var index = 0
+        while index < lines.count {
+            let startLine = index + 1
+            var logical = lines[index].trimmingCharacters(in: .whitespaces)
+            index += 1
+            if logical.isEmpty || logical.hasPrefix("#") || logical.hasPrefix("!") { continue }
+            while endsWithContinuation(logical) && index < lines.count {
+                logical.removeLast()
+                logical += lines[index].trimmingCharacters(in: .whitespaces)
+                index += 1
+            }
+            // Split at the first unescaped '=', ':' or whitespace.
+            var key = ""
+            var chars = Array(logical)
+            var i = 0
+            var escaped = false
+            while i < chars.count {
+                let c = chars[i]
+                if escaped {
+                    key.append(c)
+                    escaped = false
+                } else if c == "\\" {
+                    escaped = true
+                } else if c == "=" || c == ":" || c == " " || c == "\t" {
+                    break
+                } else {
+                    key.append(c)
+                }
+                i += 1
+            }
+            if i >= chars.count {
+                throw ConfigError("\(source):\(startLine): expected key=value, got '\(logical)'")
+            }
+            // Skip whitespace, then at most one separator, then whitespace.
+            while i < chars.count && (chars[i] == " " || chars[i] == "\t") { i += 1 }
+            if i < chars.count && (chars[i] == "=" || chars[i] == ":") { i += 1 }
+            while i < chars.count && (chars[i] == " " || chars[i] == "\t") { i += 1 }
+            chars = Array(chars[i...])
+            var value = ""
+            var j = 0
+            while j < chars.count {
+                if chars[j] == "\\" && j + 1 < chars.count {
+                    let n = chars[j + 1]
+                    switch n {
+                    case "t": value.append("\t")
+                    case "n": value.append("\n")
+                    case "r": value.append("\r")
+                    default: value.append(n)
+                    }
+                    j += 2
+                } else {
+                    value.append(chars[j])
+                    j += 1
+                }
+            }
+            if key.isEmpty { throw ConfigError("\(source):\(startLine): empty property name") }
+            result.append((startLine, key, value))
+        }
+        return result
+    }
+
+    static func endsWithContinuation(_ s: String) -> Bool {
+        var count = 0
+        for c in s.reversed() {
+            if c == "\\" { count += 1 } else { break }
+        }
+        return count % 2 == 1
+    }
+}

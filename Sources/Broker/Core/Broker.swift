@@ -1,0 +1,173 @@
+import Foundation
+import KafkaProtocol
+import LogStore
+import Synchronization
+
+/// One API the broker serves: the versions it accepts, the range it advertises (Produce
+/// advertises from v0 for older librdkafka's feature checks) and its handler.
+struct ApiSupport: Sendable {
+    typealias Handler = @Sendable (Broker, RequestHeaderInfo, inout WireReader, ResponseSlot) throws(DecodeError)
+        -> HandlerOutcome
+    let key: ApiKey
+    let versions: ClosedRange<Int16>
+    let advertisedMin: Int16
+    let handle: Handler
+
+    init(_ key: ApiKey, _ versions: ClosedRange<Int16>, advertisedMin: Int16? = nil, _ handle: @escaping Handler) {
+        self.key = key
+        self.versions = versions
+        self.advertisedMin = advertisedMin ?? versions.lowerBound
+        self.handle = handle
+    }
+}
+
+/// The composition root of a single node: metadata, partitions, the delayed-operation purgatory
+/// and the request dispatcher that the network layer calls for each frame.
+///
+/// Threads: `handleFrame` runs on reactor threads (one connection's requests on one thread, in
+/// order); parked fetches complete on the thread that appended or on the purgatory timer.
+public final class Broker: FrameHandler, Sendable {
+    public let config: BrokerConfig
+    public let metadata: MetadataStore
+    public let replicas: ReplicaManager
+    let purgatory = Purgatory()
+    let apis: [Int16: ApiSupport]
+    let resolverState: Mutex<ConfigResolver>
+    let stats = BrokerStats()
+    /// Overrides the advertised port when listeners bind port 0 (tests).
+    let advertisedPorts = Mutex<[String: Int]>([:])
+
+    public init(config: BrokerConfig) throws {
+        self.config = config
+        let directory = config.logDirectory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        metadata = try MetadataStore(directory: directory, clusterId: config.string("cluster.id"))
+        let resolver = ConfigResolver(broker: config, dynamicBroker: metadata.dynamicBrokerConfigs)
+        resolverState = Mutex(resolver)
+        replicas = try ReplicaManager(directory: directory, metadata: metadata, resolver: resolver)
+        var table: [Int16: ApiSupport] = [:]
+        for support in Broker.supportedApis { table[support.key.rawValue] = support }
+        apis = table
+        purgatory.start()
+    }
+
+    var resolver: ConfigResolver { resolverState.withLock { $0 } }
+
+    /// Every API this broker serves. ApiVersions answers are derived from this list only.
+    static let supportedApis: [ApiSupport] = [
+        ApiSupport(.produce, 3...11, advertisedMin: 0) { b, h, r, s throws(DecodeError) in try b.handleProduce(h, &r, s) },
+        ApiSupport(.fetch, 4...12) { b, h, r, s throws(DecodeError) in try b.handleFetch(h, &r, s) },
+        ApiSupport(.listOffsets, 1...7) { b, h, r, _ throws(DecodeError) in try b.handleListOffsets(h, &r) },
+        ApiSupport(.metadata, 0...12) { b, h, r, _ throws(DecodeError) in try b.handleMetadata(h, &r) },
+        ApiSupport(.apiVersions, 0...4) { b, h, r, _ throws(DecodeError) in try b.handleApiVersions(h, &r) },
+        ApiSupport(.createTopics, 2...7) { b, h, r, _ throws(DecodeError) in try b.handleCreateTopics(h, &r) },
+        ApiSupport(.deleteTopics, 1...6) { b, h, r, _ throws(DecodeError) in try b.handleDeleteTopics(h, &r) },
+        ApiSupport(.deleteRecords, 0...2) { b, h, r, _ throws(DecodeError) in try b.handleDeleteRecords(h, &r) },
+        ApiSupport(.offsetForLeaderEpoch, 2...4) { b, h, r, _ throws(DecodeError) in
+            try b.handleOffsetForLeaderEpoch(h, &r)
+        },
+        ApiSupport(.describeConfigs, 1...4) { b, h, r, _ throws(DecodeError) in try b.handleDescribeConfigs(h, &r) },
+        ApiSupport(.alterConfigs, 0...2) { b, h, r, _ throws(DecodeError) in try b.handleAlterConfigs(h, &r) },
+        ApiSupport(.createPartitions, 0...3) { b, h, r, _ throws(DecodeError) in try b.handleCreatePartitions(h, &r) },
+        ApiSupport(.incrementalAlterConfigs, 0...1) { b, h, r, _ throws(DecodeError) in
+            try b.handleIncrementalAlterConfigs(h, &r)
+        },
+        ApiSupport(.describeCluster, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleDescribeCluster(h, &r) },
+    ]
+
+    // MARK: FrameHandler
+
+    public func connectionOpened(_ connection: ConnectionInfo) {
+        stats.connectionsOpened.add(1, ordering: .relaxed)
+    }
+
+    public func connectionClosed(_ connection: ConnectionInfo) {
+        stats.connectionsClosed.add(1, ordering: .relaxed)
+    }
+
+    public func handleFrame(_ frame: [UInt8], connection: ConnectionInfo, slot: ResponseSlot) {
+        var reader = WireReader(frame)
+        let header: RequestHeaderInfo
+        do {
+            header = try RequestHeaderDecoder.decode(&reader)
+        } catch {
+            return slot.closeConnection()
+        }
+        stats.requests.add(1, ordering: .relaxed)
+        guard let support = apis[header.apiKey], support.versions.contains(header.apiVersion) else {
+            // ApiVersions gets a graceful v0 answer (KIP-511); anything else we do not serve is
+            // answered by closing the connection, as Kafka does.
+            if header.apiKey == ApiKey.apiVersions.rawValue {
+                let body = apiVersionsResponse(errorCode: KafkaError.unsupportedVersion.rawValue)
+                return slot.complete(ResponseFramer.frame(body, apiKey: header.apiKey, version: 0,
+                                                          correlationId: header.correlationId))
+            }
+            return slot.closeConnection()
+        }
+        let outcome: HandlerOutcome
+        do {
+            outcome = try support.handle(self, header, &reader, slot)
+        } catch {
+            return slot.closeConnection()
+        }
+        switch outcome {
+        case .respond(let body):
+            slot.complete(ResponseFramer.frame(body, apiKey: header.apiKey, version: header.apiVersion,
+                                               correlationId: header.correlationId))
+        case .noResponse:
+            slot.completeWithoutResponse()
+        case .deferred:
+            break
+        case .close:
+            slot.closeConnection()
+        }
+    }
+
+    /// Completes a deferred request (a parked fetch) from any thread.
+    func complete(_ slot: ResponseSlot, header: RequestHeaderInfo, body: any KafkaAPIMessage, sizeHint: Int) {
+        slot.complete(ResponseFramer.frame(body, apiKey: header.apiKey, version: header.apiVersion,
+                                           correlationId: header.correlationId, capacityHint: sizeHint + 256))
+    }
+
+    // MARK: Lifecycle
+
+    /// Sets the port advertised for a listener that was bound to port 0.
+    public func setBoundPort(_ port: Int, listener: String) {
+        advertisedPorts.withLock { $0[listener] = port }
+    }
+
+    /// Advertised endpoint of this node for Metadata/DescribeCluster/FindCoordinator.
+    var advertisedEndpoint: (host: String, port: Int32) {
+        let spec = config.advertisedSpecs.first ?? ListenerSpec(name: "PLAINTEXT", host: "127.0.0.1", port: 9092)
+        let port = advertisedPorts.withLock { $0[spec.name] } ?? spec.port
+        return (spec.host, Int32(port))
+    }
+
+    /// Background work: flush.ms and retention. Called by the server's maintenance thread.
+    public func tick() {
+        replicas.tick(now: Clock.nowMs())
+    }
+
+    public func shutdown() {
+        purgatory.stop()
+        replicas.closeAll()
+    }
+}
+
+/// Counters for metrics and tests.
+final class BrokerStats: Sendable {
+    let requests = Atomic<Int>(0)
+    let connectionsOpened = Atomic<Int>(0)
+    let connectionsClosed = Atomic<Int>(0)
+}
+
+/// Wall-clock and monotonic time in the units Kafka uses.
+public enum Clock {
+    public static func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    public static func monotonicNs() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+}

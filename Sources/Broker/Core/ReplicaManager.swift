@@ -1,0 +1,124 @@
+import Foundation
+import KafkaProtocol
+import LogStore
+import Synchronization
+
+/// A partition this node leads: its log plus what the produce path needs to know of the topic.
+public final class Partition: Sendable {
+    public let topic: String
+    public let index: Int32
+    public let log: PartitionLog
+    public let key: PartitionKey
+    let policyState: Mutex<ProducePolicy>
+    let leaderEpochState = Atomic<Int32>(0)
+
+    init(topic: String, index: Int32, log: PartitionLog, policy: ProducePolicy, leaderEpoch: Int32) {
+        self.topic = topic
+        self.index = index
+        self.log = log
+        self.key = PartitionKey(topic, index)
+        self.policyState = Mutex(policy)
+        leaderEpochState.store(leaderEpoch, ordering: .relaxed)
+    }
+
+    public var policy: ProducePolicy { policyState.withLock { $0 } }
+    public var leaderEpoch: Int32 { leaderEpochState.load(ordering: .relaxed) }
+}
+
+/// The partitions of this node and their logs. On a single node every partition is led here with
+/// leader epoch 0; replication will add followers and epochs without changing the callers.
+///
+/// Threads: lookups from every reactor thread; topic changes from admin requests. One Mutex over
+/// the map; the partitions themselves are internally synchronized.
+public final class ReplicaManager: Sendable {
+    let logManager: LogManager
+    let metadata: MetadataStore
+    private let partitions = Mutex<[PartitionKey: Partition]>([:])
+    private let resolverState: Mutex<ConfigResolver>
+
+    init(directory: String, metadata: MetadataStore, resolver: ConfigResolver) throws {
+        self.metadata = metadata
+        self.resolverState = Mutex(resolver)
+        logManager = try LogManager(directory: directory, now: Clock.nowMs())
+        // Bring the logs in line with the metadata: open known partitions, create missing ones
+        // (a crash between the metadata write and the directory creation), drop orphans.
+        var expected = Set<String>()
+        for topic in metadata.topics {
+            for p in 0..<topic.partitionCount {
+                expected.insert("\(topic.name)-\(p)")
+                try openPartition(topic: topic, index: p)
+            }
+        }
+        for (topic, partition) in logManager.partitionNames where !expected.contains("\(topic)-\(partition)") {
+            try? logManager.deletePartition(topic: topic, partition: partition)
+        }
+    }
+
+    var resolver: ConfigResolver { resolverState.withLock { $0 } }
+
+    func updateResolver(_ resolver: ConfigResolver) {
+        resolverState.withLock { $0 = resolver }
+        for topic in metadata.topics { applyConfigs(topic) }
+    }
+
+    private func openPartition(topic: TopicMetadata, index: Int32) throws {
+        let r = resolver
+        let log = try logManager.createOrOpenPartition(topic: topic.name, partition: index,
+                                                      config: r.logConfig(overrides: topic.configs))
+        let partition = Partition(topic: topic.name, index: index, log: log,
+                                  policy: r.producePolicy(overrides: topic.configs), leaderEpoch: topic.leaderEpoch)
+        partitions.withLock { $0[partition.key] = partition }
+    }
+
+    public func partition(_ topic: String, _ index: Int32) -> Partition? {
+        partitions.withLock { $0[PartitionKey(topic, index)] }
+    }
+
+    public func partitions(of topic: String) -> [Partition] {
+        partitions.withLock { map in map.values.filter { $0.topic == topic }.sorted { $0.index < $1.index } }
+    }
+
+    /// Records the topic, then creates its partition directories.
+    func createTopic(_ topic: TopicMetadata) throws {
+        try metadata.createTopic(topic)
+        for p in 0..<topic.partitionCount { try openPartition(topic: topic, index: p) }
+    }
+
+    func addPartitions(_ name: String, to count: Int32) throws {
+        guard let topic = metadata.topic(name) else { return }
+        try metadata.setPartitionCount(name, count)
+        for p in topic.partitionCount..<count { try openPartition(topic: topic, index: p) }
+    }
+
+    /// Forgets the topic first (so a crash leaves orphans that startup removes), then its logs.
+    func deleteTopic(_ name: String) throws {
+        guard let topic = metadata.topic(name) else { return }
+        try metadata.deleteTopic(name)
+        let removed: [Partition] = partitions.withLock { map in
+            let mine = map.values.filter { $0.topic == name }
+            for p in mine { map[p.key] = nil }
+            return mine
+        }
+        for p in removed { try? logManager.deletePartition(topic: name, partition: p.index) }
+        _ = topic
+    }
+
+    /// Pushes changed topic configs into the logs and the produce policies.
+    func applyConfigs(_ topic: TopicMetadata) {
+        let r = resolver
+        let logConfig = r.logConfig(overrides: topic.configs)
+        let policy = r.producePolicy(overrides: topic.configs)
+        for p in partitions(of: topic.name) {
+            p.log.updateConfig(logConfig)
+            p.policyState.withLock { $0 = policy }
+        }
+    }
+
+    func tick(now: Int64) {
+        logManager.tick(now: now)
+    }
+
+    func closeAll() {
+        logManager.closeAll()
+    }
+}

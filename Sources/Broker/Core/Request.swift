@@ -1,0 +1,58 @@
+import KafkaProtocol
+
+/// The parsed request header plus the undecoded body, handed to one API handler.
+public struct RequestHeaderInfo: Sendable {
+    public var apiKey: Int16
+    public var apiVersion: Int16
+    public var correlationId: Int32
+    public var clientId: String
+}
+
+/// What a handler decided. Responses are encoded by the dispatcher, which knows the header rules.
+public enum HandlerOutcome {
+    /// Answer now with this body.
+    case respond(any KafkaAPIMessage)
+    /// Produce with acks=0: nothing goes back, the next response may go out.
+    case noResponse
+    /// The handler parked the request (delayed fetch); it completes the slot itself later.
+    case deferred
+    /// Close the connection (Kafka's answer to requests it cannot or will not parse).
+    case close(reason: String)
+}
+
+/// Frames a response body: correlation id, the header's tagged section when the response version
+/// is flexible (except ApiVersions, whose response header is always v0), then the body.
+public enum ResponseFramer {
+    public static func frame(_ body: any KafkaAPIMessage, apiKey: Int16, version: Int16, correlationId: Int32,
+                             capacityHint: Int = 256) -> [UInt8] {
+        var w = WireWriter(capacity: capacityHint)
+        w.writeInt32(correlationId)
+        if usesFlexibleHeader(apiKey: apiKey, version: version) { w.writeUInt8(0) }
+        body.encode(to: &w, version: version)
+        return w.bytes
+    }
+
+    public static func usesFlexibleHeader(apiKey: Int16, version: Int16) -> Bool {
+        guard apiKey != ApiKey.apiVersions.rawValue, let key = ApiKey(rawValue: apiKey),
+              let flexibleFrom = key.flexibleFrom else { return false }
+        return version >= flexibleFrom
+    }
+}
+
+/// Request header decoding: v2 (with a tagged section) for flexible request versions, else v1.
+/// The ClientId is int16-length encoded in both.
+public enum RequestHeaderDecoder {
+    public static func decode(_ r: inout WireReader) throws(DecodeError) -> RequestHeaderInfo {
+        let apiKey = try r.readInt16()
+        let apiVersion = try r.readInt16()
+        let correlationId = try r.readInt32()
+        let clientId = try r.readNullableString(flexible: false) ?? ""
+        var info = RequestHeaderInfo(apiKey: apiKey, apiVersion: apiVersion, correlationId: correlationId,
+                                     clientId: clientId)
+        if let key = ApiKey(rawValue: apiKey), let flexibleFrom = key.flexibleFrom, apiVersion >= flexibleFrom {
+            _ = try r.readTaggedFields { (_, _) throws(DecodeError) in false }
+        }
+        info.clientId = clientId
+        return info
+    }
+}

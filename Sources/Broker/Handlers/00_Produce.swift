@@ -1,0 +1,91 @@
+import KafkaProtocol
+import LogStore
+
+/// Produce: v3–v11 served, advertised from v0 (librdkafka before 2.11.1 disables compression
+/// unless the range contains v0; v0–v2 requests close the connection, as in Kafka 4).
+/// Per partition: unknown topic/partition → UNKNOWN_TOPIC_OR_PARTITION; each batch is validated
+/// (magic 2, CRC, sizes, record count and offsets, compressed contents, timestamps) before
+/// anything is written; one batch per partition, as Kafka requires. acks: 0 (no response; the
+/// connection is closed if any partition failed), 1 and -1 (one node: the ISR is this node, so
+/// both are answered once the append returned). v8+ carries the failed batch index.
+extension Broker {
+    func handleProduce(_ header: RequestHeaderInfo, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
+        -> HandlerOutcome {
+        var request = try ProduceRequest(from: &r, version: header.apiVersion)
+        let acks = request.acks
+        var response = ProduceResponse()
+        var anyError = false
+        let now = Clock.nowMs()
+        for t in request.topicData.indices {
+            var topicResponse = ProduceResponse.TopicProduceResponse()
+            topicResponse.name = request.topicData[t].name
+            for p in request.topicData[t].partitionData.indices {
+                var partitionResponse: ProduceResponse.PartitionProduceResponse
+                if acks != 0 && acks != 1 && acks != -1 {
+                    partitionResponse = .init()
+                    partitionResponse.index = request.topicData[t].partitionData[p].index
+                    partitionResponse.errorCode = KafkaError.invalidRequiredAcks.rawValue
+                } else {
+                    // Take the records out of the request so the append can edit them in place.
+                    let records = request.topicData[t].partitionData[p].records
+                    request.topicData[t].partitionData[p].records = nil
+                    partitionResponse = appendRecords(topic: request.topicData[t].name,
+                                                      partition: request.topicData[t].partitionData[p].index,
+                                                      records: records, now: now)
+                }
+                if partitionResponse.errorCode != 0 { anyError = true }
+                topicResponse.partitionResponses.append(partitionResponse)
+            }
+            response.responses.append(topicResponse)
+        }
+        if acks == 0 {
+            return anyError ? .close(reason: "acks=0 produce failed") : .noResponse
+        }
+        return .respond(response)
+    }
+
+    /// Validates and appends one partition's records; the answer for that partition.
+    func appendRecords(topic: String, partition index: Int32, records: [UInt8]?, now: Int64)
+        -> ProduceResponse.PartitionProduceResponse {
+        var answer = ProduceResponse.PartitionProduceResponse()
+        answer.index = index
+        guard let partition = replicas.partition(topic, index) else {
+            answer.errorCode = KafkaError.unknownTopicOrPartition.rawValue
+            return answer
+        }
+        guard var bytes = records, !bytes.isEmpty else {
+            answer.errorCode = KafkaError.corruptMessage.rawValue
+            return answer
+        }
+        let policy = partition.policy
+        switch ProduceValidation.prepare(&bytes, policy: policy, now: now) {
+        case .failure(let failure):
+            answer.errorCode = failure.error.rawValue
+            answer.errorMessage = failure.message
+            if let batchIndex = failure.batchIndex {
+                var e = ProduceResponse.BatchIndexAndErrorMessage()
+                e.batchIndex = Int32(batchIndex)
+                e.batchIndexErrorMessage = failure.message
+                answer.recordErrors = [e]
+            }
+            answer.logStartOffset = partition.log.logStartOffset
+            return answer
+        case .success:
+            break
+        }
+        do {
+            let info = try partition.log.append(&bytes, leaderEpoch: partition.leaderEpoch, now: now)
+            // One node: the in-sync replica set is this node, so the append is committed now.
+            partition.log.updateHighWatermark(info.lastOffset + 1)
+            answer.baseOffset = info.firstOffset
+            answer.logAppendTimeMs = policy.logAppendTime ? now : -1
+            answer.logStartOffset = info.logStartOffset
+        } catch {
+            answer.errorCode = KafkaError.kafkaStorageError.rawValue
+            answer.errorMessage = "\(error)"
+            return answer
+        }
+        purgatory.checkWatchers(partition.key)
+        return answer
+    }
+}

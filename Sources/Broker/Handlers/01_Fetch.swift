@@ -1,0 +1,97 @@
+import KafkaProtocol
+import LogStore
+
+/// Fetch: v4–v12. Consumers read up to the high watermark (read_committed: the last stable
+/// offset, equal to it until transactions exist). `max_bytes` bounds the response (capped by the
+/// broker's `fetch.max.bytes`), `partition_max_bytes` each partition; the first batch found is
+/// returned whole even when larger, so a consumer always progresses. When less than `min_bytes`
+/// is available the request is parked in the purgatory until an append to one of its partitions
+/// satisfies it or `max_wait_ms` passes. Fetch sessions (v7+) are declined: session id 0 makes
+/// clients send full requests. Topic ids (v13+) are not served yet.
+extension Broker {
+    func handleFetch(_ header: RequestHeaderInfo, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
+        -> HandlerOutcome {
+        let request = try FetchRequest(from: &r, version: header.apiVersion)
+        let first = readFetch(request, version: header.apiVersion)
+        if request.maxWaitMs <= 0 || first.bytes >= Int(request.minBytes) || first.hasError || request.topics.isEmpty {
+            return .respond(first.response)
+        }
+        let keys = request.topics.flatMap { t in t.partitions.map { PartitionKey(t.topic, $0.partition) } }
+        let deadline = Clock.monotonicNs() + UInt64(request.maxWaitMs) * 1_000_000
+        let operation = DelayedOperation(deadline: deadline, watchKeys: keys) { [self] forced in
+            let result = readFetch(request, version: header.apiVersion)
+            guard forced || result.bytes >= Int(request.minBytes) || result.hasError else { return false }
+            complete(slot, header: header, body: result.response, sizeHint: result.bytes)
+            return true
+        }
+        purgatory.park(operation)
+        return .deferred
+    }
+
+    struct FetchRead {
+        var response: FetchResponse
+        var bytes: Int
+        var hasError: Bool
+    }
+
+    func readFetch(_ request: FetchRequest, version: Int16) -> FetchRead {
+        var response = FetchResponse()
+        var total = 0
+        var hasError = false
+        let limit = min(Int(request.maxBytes), config.int("fetch.max.bytes"))
+        for topic in request.topics {
+            var topicResponse = FetchResponse.FetchableTopicResponse()
+            topicResponse.topic = topic.topic
+            topicResponse.topicId = topic.topicId
+            for p in topic.partitions {
+                var data = FetchResponse.PartitionData()
+                data.partitionIndex = p.partition
+                data.abortedTransactions = request.isolationLevel == 1 ? [] : nil
+                data.records = []
+                guard let partition = replicas.partition(topic.topic, p.partition) else {
+                    data.errorCode = KafkaError.unknownTopicOrPartition.rawValue
+                    data.highWatermark = -1
+                    hasError = true
+                    topicResponse.partitions.append(data)
+                    continue
+                }
+                let log = partition.log
+                let highWatermark = log.highWatermark
+                data.highWatermark = highWatermark
+                data.lastStableOffset = highWatermark
+                data.logStartOffset = log.logStartOffset
+                if let epochError = checkLeaderEpoch(p.currentLeaderEpoch, partition) {
+                    data.errorCode = epochError.rawValue
+                    hasError = true
+                } else if p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset {
+                    data.errorCode = KafkaError.offsetOutOfRange.rawValue
+                    hasError = true
+                } else if p.fetchOffset < highWatermark && total < limit {
+                    let budget = min(Int(p.partitionMaxBytes), limit - total)
+                    do {
+                        let read = try log.read(from: p.fetchOffset, maxBytes: budget, maxOffset: highWatermark,
+                                                minOneBatch: total == 0)
+                        data.records = read.bytes
+                        total += read.bytes.count
+                    } catch {
+                        data.errorCode = KafkaError.kafkaStorageError.rawValue
+                        hasError = true
+                    }
+                }
+                topicResponse.partitions.append(data)
+            }
+            response.responses.append(topicResponse)
+        }
+        return FetchRead(response: response, bytes: total, hasError: hasError)
+    }
+
+    /// KIP-320 fencing: a client that knows a newer epoch than ours is ahead (UNKNOWN_LEADER_EPOCH),
+    /// one with an older epoch is fenced (FENCED_LEADER_EPOCH); -1 skips the check.
+    func checkLeaderEpoch(_ clientEpoch: Int32, _ partition: Partition) -> KafkaError? {
+        if clientEpoch < 0 { return nil }
+        let ours = partition.leaderEpoch
+        if clientEpoch > ours { return .unknownLeaderEpoch }
+        if clientEpoch < ours { return .fencedLeaderEpoch }
+        return nil
+    }
+}

@@ -1,0 +1,120 @@
+import KafkaProtocol
+
+/// Result of creating (or validating) one topic.
+enum TopicCreation {
+    case created(TopicMetadata)
+    case validated(TopicMetadata)
+    case failed(KafkaError, String)
+}
+
+/// CreateTopics: v2–v7. Partitions/replication factor or an explicit assignment, configs
+/// (validated, INVALID_CONFIG with the reason), `validate_only`. One node, so the replication
+/// factor must be 1 (or -1 for the default). v5+ echoes the resulting configs; v7 the topic id.
+extension Broker {
+    func handleCreateTopics(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+        let request = try CreateTopicsRequest(from: &r, version: header.apiVersion)
+        var response = CreateTopicsResponse()
+        var seen = Set<String>()
+        for topic in request.topics {
+            var result = CreateTopicsResponse.CreatableTopicResult()
+            result.name = topic.name
+            result.errorMessage = nil
+            if !seen.insert(topic.name).inserted {
+                result.errorCode = KafkaError.invalidRequest.rawValue
+                result.errorMessage = "Duplicate topic name \(topic.name) in the request"
+                response.topics.append(result)
+                continue
+            }
+            let outcome = createTopic(topic, validateOnly: request.validateOnly)
+            switch outcome {
+            case .created(let meta), .validated(let meta):
+                result.topicId = meta.topicId
+                result.numPartitions = meta.partitionCount
+                result.replicationFactor = 1
+                result.configs = resolver.topicConfigs(overrides: meta.configs).map { effective in
+                    var c = CreateTopicsResponse.CreatableTopicConfigs()
+                    c.name = effective.name
+                    c.value = effective.isSensitive ? nil : effective.value
+                    c.readOnly = effective.readOnly
+                    c.configSource = effective.source.rawValue
+                    c.isSensitive = effective.isSensitive
+                    return c
+                }
+            case .failed(let error, let message):
+                result.errorCode = error.rawValue
+                result.errorMessage = message
+                result.numPartitions = -1
+                result.replicationFactor = -1
+                result.configs = []
+            }
+            response.topics.append(result)
+        }
+        return .respond(response)
+    }
+
+    private func createTopic(_ topic: CreateTopicsRequest.CreatableTopic, validateOnly: Bool) -> TopicCreation {
+        if let problem = TopicName.validate(topic.name) { return .failed(.invalidTopicException, problem) }
+        if metadata.topic(topic.name) != nil {
+            return .failed(.topicAlreadyExists, "Topic '\(topic.name)' already exists.")
+        }
+        var partitions = topic.numPartitions
+        if !topic.assignments.isEmpty {
+            if topic.numPartitions != -1 || topic.replicationFactor != -1 {
+                return .failed(.invalidRequest,
+                               "Both numPartitions or replicationFactor and replicasAssignments were set.")
+            }
+            let indexes = topic.assignments.map(\.partitionIndex).sorted()
+            if indexes != Array(0..<Int32(indexes.count)) {
+                return .failed(.invalidReplicaAssignment, "Partitions must be numbered 0..n-1 without gaps.")
+            }
+            for assignment in topic.assignments where assignment.brokerIds != [config.nodeId] {
+                return .failed(.invalidReplicaAssignment,
+                               "Replica assignment \(assignment.brokerIds) names brokers other than \(config.nodeId).")
+            }
+            partitions = Int32(indexes.count)
+        } else {
+            if partitions == -1 { partitions = Int32(config.int("num.partitions")) }
+            if partitions <= 0 { return .failed(.invalidPartitions, "Number of partitions must be larger than 0.") }
+            let factor = topic.replicationFactor == -1 ? Int16(config.int("default.replication.factor"))
+                : topic.replicationFactor
+            if factor <= 0 { return .failed(.invalidReplicationFactor, "Replication factor must be larger than 0.") }
+            if factor > 1 {
+                return .failed(.invalidReplicationFactor,
+                               "Unable to replicate the partition \(factor) time(s): The target replication factor of \(factor) cannot be reached because only 1 broker(s) are registered.")
+            }
+        }
+        var configs: [String: String] = [:]
+        for entry in topic.configs {
+            switch validateTopicConfig(entry.name, entry.value) {
+            case .success(let value): configs[entry.name] = value
+            case .failure(let error): return .failed(.invalidConfig, error.description)
+            }
+        }
+        if validateOnly {
+            return .validated(TopicMetadata(name: topic.name, id: KafkaUUID.zero.description, partitionCount: partitions,
+                                            configs: configs, isInternal: false, leaderEpoch: 0))
+        }
+        return createTopicNow(name: topic.name, partitions: partitions, configs: configs)
+    }
+
+    /// Validates one topic config assignment; a null value is not allowed on create.
+    func validateTopicConfig(_ name: String, _ value: String?) -> Result<String, ConfigError> {
+        guard let definition = TopicConfigs.byName[name] else {
+            return .failure(ConfigError("Unknown topic config name: \(name)"))
+        }
+        guard let value else { return .failure(ConfigError("Null value not supported for topic configs: \(name)")) }
+        return definition.validate(value)
+    }
+
+    /// Creates a topic whose parameters are already checked.
+    func createTopicNow(name: String, partitions: Int32, configs: [String: String]) -> TopicCreation {
+        let topic = TopicMetadata(name: name, id: KafkaUUID.random().description, partitionCount: partitions,
+                                  configs: configs, isInternal: name.hasPrefix("__"), leaderEpoch: 0)
+        do {
+            try replicas.createTopic(topic)
+            return .created(topic)
+        } catch {
+            return .failed(.unknownServerError, "Could not create topic \(name): \(error)")
+        }
+    }
+}

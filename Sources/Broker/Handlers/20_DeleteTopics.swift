@@ -1,0 +1,39 @@
+import KafkaProtocol
+
+/// DeleteTopics: v1–v6. By name (v1–v5) or by name or id (v6). Unknown topics answer
+/// UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID when addressed by id). `delete.topic.enable=false`
+/// answers TOPIC_DELETION_DISABLED.
+extension Broker {
+    func handleDeleteTopics(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+        let request = try DeleteTopicsRequest(from: &r, version: header.apiVersion)
+        var response = DeleteTopicsResponse()
+        var targets: [(name: String?, id: KafkaUUID)] = request.topicNames.map { ($0, .zero) }
+        if header.apiVersion >= 6 { targets = request.topics.map { ($0.name, $0.topicId) } }
+        for target in targets {
+            var result = DeleteTopicsResponse.DeletableTopicResult()
+            result.name = target.name
+            result.topicId = target.id
+            let topic = target.name.flatMap { metadata.topic($0) } ?? (target.id.isZero ? nil : metadata.topic(id: target.id))
+            guard let topic else {
+                result.errorCode = target.name == nil ? KafkaError.unknownTopicId.rawValue
+                    : KafkaError.unknownTopicOrPartition.rawValue
+                response.responses.append(result)
+                continue
+            }
+            result.name = topic.name
+            result.topicId = topic.topicId
+            if !config.bool("delete.topic.enable") {
+                result.errorCode = KafkaError.topicDeletionDisabled.rawValue
+            } else {
+                do {
+                    try replicas.deleteTopic(topic.name)
+                } catch {
+                    result.errorCode = KafkaError.unknownServerError.rawValue
+                    result.errorMessage = "\(error)"
+                }
+            }
+            response.responses.append(result)
+        }
+        return .respond(response)
+    }
+}

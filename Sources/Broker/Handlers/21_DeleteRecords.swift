@@ -1,0 +1,38 @@
+import KafkaProtocol
+import LogStore
+
+/// DeleteRecords: v0–v2. Moves the log start offset forward (whole segments below it are
+/// removed); -1 means the high watermark; beyond it is OFFSET_OUT_OF_RANGE.
+extension Broker {
+    func handleDeleteRecords(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+        let request = try DeleteRecordsRequest(from: &r, version: header.apiVersion)
+        var response = DeleteRecordsResponse()
+        for topic in request.topics {
+            var topicResult = DeleteRecordsResponse.DeleteRecordsTopicResult()
+            topicResult.name = topic.name
+            for p in topic.partitions {
+                var result = DeleteRecordsResponse.DeleteRecordsPartitionResult()
+                result.partitionIndex = p.partitionIndex
+                result.lowWatermark = -1
+                if let partition = replicas.partition(topic.name, p.partitionIndex) {
+                    let log = partition.log
+                    let target = p.offset == -1 ? log.highWatermark : p.offset
+                    if target < 0 || target > log.highWatermark {
+                        result.errorCode = KafkaError.offsetOutOfRange.rawValue
+                    } else {
+                        do {
+                            result.lowWatermark = try log.deleteRecords(before: target)
+                        } catch {
+                            result.errorCode = KafkaError.kafkaStorageError.rawValue
+                        }
+                    }
+                } else {
+                    result.errorCode = KafkaError.unknownTopicOrPartition.rawValue
+                }
+                topicResult.partitions.append(result)
+            }
+            response.topics.append(topicResult)
+        }
+        return .respond(response)
+    }
+}

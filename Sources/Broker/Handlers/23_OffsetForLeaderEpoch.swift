@@ -1,0 +1,35 @@
+import KafkaProtocol
+import LogStore
+
+/// OffsetForLeaderEpoch: v2–v4 (KIP-101/KIP-320). For a requested epoch, the end offset of the
+/// largest epoch ≤ it from the partition's leader-epoch cache; the current leader epoch is checked
+/// as for Fetch. Consumers use it to detect truncation; followers will use it to truncate.
+extension Broker {
+    func handleOffsetForLeaderEpoch(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError)
+        -> HandlerOutcome {
+        let request = try OffsetForLeaderEpochRequest(from: &r, version: header.apiVersion)
+        var response = OffsetForLeaderEpochResponse()
+        for topic in request.topics {
+            var topicResult = OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult()
+            topicResult.topic = topic.topic
+            for p in topic.partitions {
+                var result = OffsetForLeaderEpochResponse.EpochEndOffset()
+                result.partition = p.partition
+                if let partition = replicas.partition(topic.topic, p.partition) {
+                    if let epochError = checkLeaderEpoch(p.currentLeaderEpoch, partition) {
+                        result.errorCode = epochError.rawValue
+                    } else {
+                        let end = partition.log.endOffset(forLeaderEpoch: p.leaderEpoch)
+                        result.leaderEpoch = end.epoch
+                        result.endOffset = end.endOffset
+                    }
+                } else {
+                    result.errorCode = KafkaError.unknownTopicOrPartition.rawValue
+                }
+                topicResult.partitions.append(result)
+            }
+            response.topics.append(topicResult)
+        }
+        return .respond(response)
+    }
+}

@@ -1,0 +1,75 @@
+import KafkaProtocol
+
+/// Config resource types (DescribeConfigs/AlterConfigs `ResourceType`).
+enum ConfigResourceType: Int8 {
+    case topic = 2
+    case broker = 4
+    case brokerLogger = 8
+}
+
+/// DescribeConfigs: v1–v4. Topic (2) and broker (4) resources with Kafka's property names, each
+/// value's source and, when asked, its synonyms (topic override → broker default → built-in
+/// default). v3+ adds each config's type. Documentation strings are not provided (null).
+extension Broker {
+    func handleDescribeConfigs(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+        let request = try DescribeConfigsRequest(from: &r, version: header.apiVersion)
+        var response = DescribeConfigsResponse()
+        let resolver = self.resolver
+        for resource in request.resources {
+            var result = DescribeConfigsResponse.DescribeConfigsResult()
+            result.resourceType = resource.resourceType
+            result.resourceName = resource.resourceName
+            result.errorMessage = nil
+            var entries: [EffectiveConfig] = []
+            switch ConfigResourceType(rawValue: resource.resourceType) {
+            case .topic:
+                if let topic = metadata.topic(resource.resourceName) {
+                    entries = resolver.topicConfigs(overrides: topic.configs)
+                } else {
+                    result.errorCode = KafkaError.unknownTopicOrPartition.rawValue
+                    result.errorMessage = "Topic '\(resource.resourceName)' does not exist."
+                }
+            case .broker:
+                if resource.resourceName.isEmpty || resource.resourceName == String(config.nodeId) {
+                    entries = resolver.brokerConfigs()
+                } else {
+                    result.errorCode = KafkaError.invalidRequest.rawValue
+                    result.errorMessage = "Unexpected broker id, expected \(config.nodeId) or empty string"
+                }
+            default:
+                result.errorCode = KafkaError.invalidRequest.rawValue
+                result.errorMessage = "Unsupported resource type \(resource.resourceType)"
+            }
+            if let keys = resource.configurationKeys {
+                let wanted = Set(keys)
+                entries = entries.filter { wanted.contains($0.name) }
+            }
+            result.configs = entries.map { describeEntry($0, request: request) }
+            response.results.append(result)
+        }
+        return .respond(response)
+    }
+
+    private func describeEntry(_ entry: EffectiveConfig, request: DescribeConfigsRequest)
+        -> DescribeConfigsResponse.DescribeConfigsResourceResult {
+        var c = DescribeConfigsResponse.DescribeConfigsResourceResult()
+        c.name = entry.name
+        c.value = entry.isSensitive ? nil : entry.value
+        c.readOnly = entry.readOnly
+        c.isDefault = entry.source == .default
+        c.configSource = entry.source.rawValue
+        c.isSensitive = entry.isSensitive
+        c.configType = entry.type.rawValue
+        c.documentation = nil
+        if request.includeSynonyms {
+            c.synonyms = entry.synonyms.map { s in
+                var synonym = DescribeConfigsResponse.DescribeConfigsSynonym()
+                synonym.name = s.name
+                synonym.value = entry.isSensitive ? nil : s.value
+                synonym.source = s.source.rawValue
+                return synonym
+            }
+        }
+        return c
+    }
+}

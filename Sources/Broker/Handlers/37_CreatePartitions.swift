@@ -1,0 +1,39 @@
+import KafkaProtocol
+
+/// CreatePartitions: v0–v3. Only increases the count (INVALID_PARTITIONS otherwise); an explicit
+/// assignment must name this node only; `validate_only` checks without changing anything.
+extension Broker {
+    func handleCreatePartitions(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+        let request = try CreatePartitionsRequest(from: &r, version: header.apiVersion)
+        var response = CreatePartitionsResponse()
+        for topic in request.topics {
+            var result = CreatePartitionsResponse.CreatePartitionsTopicResult()
+            result.name = topic.name
+            func fail(_ error: KafkaError, _ message: String) {
+                result.errorCode = error.rawValue
+                result.errorMessage = message
+            }
+            if let current = metadata.topic(topic.name) {
+                if topic.count <= current.partitionCount {
+                    fail(.invalidPartitions, topic.count == current.partitionCount
+                         ? "Topic already has \(current.partitionCount) partitions."
+                         : "Topic currently has \(current.partitionCount) partitions, which is higher than the requested \(topic.count).")
+                } else if let assignments = topic.assignments,
+                          assignments.count != Int(topic.count - current.partitionCount)
+                            || assignments.contains(where: { $0.brokerIds != [config.nodeId] }) {
+                    fail(.invalidReplicaAssignment, "Assignments must name broker \(config.nodeId) once per new partition.")
+                } else if !request.validateOnly {
+                    do {
+                        try replicas.addPartitions(topic.name, to: topic.count)
+                    } catch {
+                        fail(.unknownServerError, "\(error)")
+                    }
+                }
+            } else {
+                fail(.unknownTopicOrPartition, "This server does not host this topic.")
+            }
+            response.results.append(result)
+        }
+        return .respond(response)
+    }
+}

@@ -1,0 +1,28 @@
+import Broker
+import Foundation
+
+/// `sluice serve`: with no arguments, one node on 127.0.0.1:9092 with data in ./data.
+enum Serve {
+    static func run(_ options: Options) throws {
+        var config = BrokerConfig()
+        if let path = options.string("config") {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw CLIError("cannot read config file \(path)")
+            }
+            config = try BrokerConfig.parse(properties: text, source: path)
+        }
+        try config.apply(overrides: options.all("override"))
+        SignalWaiter.blockTerminationSignals()
+        let server = try BrokerServer(config: config)
+        try server.start()
+        let endpoints = zip(config.listenerSpecs, server.boundPorts).map { "\($0.name)://\($0.host):\($1)" }
+        print("sluice: serving \(endpoints.joined(separator: ", ")) with data in \(config.logDirectory) "
+              + "(cluster \(server.broker.metadata.clusterId))")
+        fflush(stdout)
+        let signal = SignalWaiter.waitForTermination()
+        print("sluice: signal \(signal), shutting down")
+        fflush(stdout)
+        server.shutdown()
+        print("sluice: stopped")
+    }
+}

@@ -1,0 +1,103 @@
+"""A minimal hand-written Kafka wire encoder for malformed-input tests (independent of our Swift codec)."""
+import socket
+import struct
+import zlib  # noqa: F401  (kept for callers building gzip payloads)
+
+
+def crc32c(data: bytes) -> int:
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def varint(n: int) -> bytes:
+    z = (n << 1) ^ (n >> 63)
+    out = bytearray()
+    while z >= 0x80:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+    return bytes(out)
+
+
+def record_batch(values, base_timestamp=0) -> bytes:
+    records = b""
+    for i, v in enumerate(values):
+        body = b"\x00" + varint(0) + varint(i) + varint(-1) + varint(len(v)) + v + varint(0)
+        records += varint(len(body)) + body
+    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, base_timestamp, base_timestamp, -1, -1, -1,
+                            len(values)) + records
+    crc = crc32c(after_crc)
+    after_length = struct.pack(">ibI", -1, 2, crc) + after_crc
+    return struct.pack(">qi", 0, len(after_length)) + after_length
+
+
+def string16(s):
+    if s is None:
+        return struct.pack(">h", -1)
+    b = s.encode()
+    return struct.pack(">h", len(b)) + b
+
+
+def produce_v7(topic: str, partition: int, records: bytes, acks=-1, correlation_id=7) -> bytes:
+    """A Produce v7 request frame (non-flexible), the version librdkafka 2.0 sends."""
+    header = struct.pack(">hhi", 0, 7, correlation_id) + string16("raw-test")
+    body = string16(None) + struct.pack(">hi", acks, 30000) + struct.pack(">i", 1) + string16(topic)
+    body += struct.pack(">i", 1) + struct.pack(">i", partition) + struct.pack(">i", len(records)) + records
+    payload = header + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def api_versions(version=0, correlation_id=1) -> bytes:
+    header = struct.pack(">hhi", 18, version, correlation_id) + string16("raw-test")
+    body = b""
+    if version >= 3:
+        header += b"\x00"  # request header v2: empty tagged-field section
+        body = bytes([len(b"sluice") + 1]) + b"sluice" + bytes([len(b"t1") + 1]) + b"t1" + b"\x00"
+    payload = header + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+class RawConnection:
+    def __init__(self, port, timeout=5):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+
+    def send(self, data: bytes):
+        self.sock.sendall(data)
+
+    def read_frame(self):
+        size = struct.unpack(">i", self._read(4))[0]
+        return self._read(size)
+
+    def _read(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError("closed")
+            buf += chunk
+        return buf
+
+    def is_closed(self, wait=5.0) -> bool:
+        self.sock.settimeout(wait)
+        try:
+            return self.sock.recv(1) == b""
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+def produce_v7_error(frame: bytes) -> int:
+    """Error code of the single partition in a Produce v7 response frame."""
+    # correlation id, topics[1], topic name, partitions[1], index, error
+    pos = 4 + 4
+    name_len = struct.unpack(">h", frame[pos:pos + 2])[0]
+    pos += 2 + name_len + 4 + 4
+    return struct.unpack(">h", frame[pos:pos + 2])[0]

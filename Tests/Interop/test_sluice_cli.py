@@ -1,0 +1,51 @@
+"""The sluice CLI (our own client on the shared codec) against a real broker."""
+import os
+import subprocess
+
+from conftest import SLUICE_BIN, unique
+
+
+def sluice(*args, input=None, check=True):
+    result = subprocess.run([SLUICE_BIN, *args], input=input, capture_output=True, timeout=60)
+    if check:
+        assert result.returncode == 0, result.stderr.decode() + result.stdout.decode()
+    return result
+
+
+def test_topics_lifecycle(broker):
+    topic = unique("cli")
+    b = ["--bootstrap-server", broker.bootstrap]
+    sluice("topics", "create", "--topic", topic, "--partitions", "2", "--config", "retention.ms=60000", *b)
+    assert topic in sluice("topics", "list", *b).stdout.decode().split()
+    described = sluice("topics", "describe", "--topic", topic, *b).stdout.decode()
+    assert "PartitionCount: 2" in described and "retention.ms=60000" in described
+    sluice("topics", "alter", "--topic", topic, "--partitions", "3", "--add-config", "retention.ms=1000", *b)
+    described = sluice("topics", "describe", "--topic", topic, *b).stdout.decode()
+    assert "PartitionCount: 3" in described and "retention.ms=1000" in described
+    bad = sluice("topics", "create", "--topic", topic, *b, check=False)
+    assert bad.returncode != 0 and b"TOPIC_ALREADY_EXISTS" in bad.stderr
+    sluice("topics", "delete", "--topic", topic, *b)
+    assert topic not in sluice("topics", "list", *b).stdout.decode().split()
+
+
+def test_console_produce_consume(broker):
+    topic = unique("cli-pc")
+    b = ["--bootstrap-server", broker.bootstrap]
+    sluice("topics", "create", "--topic", topic, *b)
+    lines = "".join(f"k{i}:v{i}\n" for i in range(50)).encode()
+    sluice("produce", "--topic", topic, "--key-separator", ":", "--header", "a=b", "--compression", "zstd", *b,
+           input=lines)
+    out = sluice("consume", "--topic", topic, "--from-beginning", "--max-messages", "50", "--print-key",
+                 "--print-headers", *b).stdout.decode().strip().split("\n")
+    assert out == [f"a:b\tk{i}\tv{i}" for i in range(50)]
+
+
+def test_serve_rejects_bad_config(tmp_path):
+    bad = tmp_path / "server.properties"
+    bad.write_text("# comment\nnum.partitions=3\nno.such.property=1\n")
+    r = sluice("serve", "--config", str(bad), check=False)
+    assert r.returncode != 0
+    assert f"{bad}:3: unknown property 'no.such.property'" in r.stderr.decode()
+    bad.write_text("num.partitions=zero\n")
+    r = sluice("serve", "--config", str(bad), check=False)
+    assert f"{bad}:1:" in r.stderr.decode() and "num.partitions" in r.stderr.decode()
