@@ -75,7 +75,7 @@ struct BoundedOutput {
         if count < bytes.count { return }
         if count > limit { throw .tooLarge(limit) }
         let target = min(max(bytes.count * 2, 4096), limit &+ 1)
-        bytes.append(contentsOf: repeatElement(0, count: target - bytes.count))
+        bytes.append(contentsOf: [UInt8](repeating: 0, count: target - bytes.count))
     }
 
     /// Lets the decoder write into the free tail; `body` returns how many bytes it produced.

@@ -62,7 +62,7 @@ enum Snappy {
     private static func appendBlock(_ src: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) throws(CompressionError) {
         let start = out.count
         let bound = snappy_max_compressed_length(src.count)
-        out.append(contentsOf: repeatElement(0, count: bound))
+        out.append(contentsOf: [UInt8](repeating: 0, count: bound))
         var written = bound
         let status = out.withUnsafeMutableBufferPointer { dst in
             dst.baseAddress!.advanced(by: start).withMemoryRebound(to: CChar.self, capacity: bound) { d in
@@ -88,7 +88,7 @@ enum Snappy {
         // The length is checked against the limit before anything is allocated for it.
         guard length <= maxOutputSize - out.count else { throw .tooLarge(maxOutputSize) }
         let start = out.count
-        out.append(contentsOf: repeatElement(0, count: length))
+        out.append(contentsOf: [UInt8](repeating: 0, count: length))
         if length == 0 {
             guard snappy_validate_compressed_buffer(s, block.count) == SNAPPY_OK else {
                 throw CompressionError("snappy: corrupt block")
