@@ -10,7 +10,7 @@ public enum CompressionCodec: Int, Sendable, CaseIterable {
 /// caller's limit, or a refusal from the C library.
 public struct CompressionError: Error, Equatable, Sendable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    init(_ description: String) { self.description = description }
 }
 
 /// How snappy output is framed. Java clients write the snappy-java ("xerial") stream,

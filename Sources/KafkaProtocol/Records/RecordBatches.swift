@@ -34,6 +34,7 @@ public enum RecordBatches {
     public struct BatchSequence: Sequence {
         public let bytes: [UInt8]
 
+        /// Walks the batches front to back; see `batches(in:)` for where it stops.
         public struct Iterator: IteratorProtocol {
             let bytes: [UInt8]
             var position = 0
