@@ -121,3 +121,31 @@ extension Array where Element == UInt8 {
         for i in 0..<4 { self[p + i] = UInt8(truncatingIfNeeded: u >> UInt32(24 - 8 * i)) }
     }
 }
+
+extension RecordBatchHeader {
+    /// Writes the 61 header bytes over `bytes[offset..<offset + 61]`, which must exist.
+    public func write(to bytes: inout [UInt8], at offset: Int) {
+        precondition(offset >= 0 && offset + Self.size <= bytes.count, "header write out of bounds")
+        bytes.putBigEndian(baseOffset, at: offset + Field.baseOffset)
+        bytes.putBigEndian(batchLength, at: offset + Field.batchLength)
+        bytes.putBigEndian(partitionLeaderEpoch, at: offset + Field.partitionLeaderEpoch)
+        bytes.putBigEndian(magic, at: offset + Field.magic)
+        bytes.putBigEndian(crc, at: offset + Field.crc)
+        bytes.putBigEndian(attributes, at: offset + Field.attributes)
+        bytes.putBigEndian(lastOffsetDelta, at: offset + Field.lastOffsetDelta)
+        bytes.putBigEndian(baseTimestamp, at: offset + Field.baseTimestamp)
+        bytes.putBigEndian(maxTimestamp, at: offset + Field.maxTimestamp)
+        bytes.putBigEndian(producerId, at: offset + Field.producerId)
+        bytes.putBigEndian(producerEpoch, at: offset + Field.producerEpoch)
+        bytes.putBigEndian(baseSequence, at: offset + Field.baseSequence)
+        bytes.putBigEndian(recordsCount, at: offset + Field.recordsCount)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Stores a big-endian value at `offset` (fields edited in place in a stored batch).
+    mutating func putBigEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        let size = MemoryLayout<T>.size
+        for i in 0..<size { self[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * (size - 1 - i))) }
+    }
+}
