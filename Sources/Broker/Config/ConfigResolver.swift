@@ -102,7 +102,8 @@ public struct ConfigResolver: Sendable {
             logAppendTime: topicValue("message.timestamp.type", overrides: overrides) == "LogAppendTime",
             timestampBeforeMaxMs: long("message.timestamp.before.max.ms"),
             timestampAfterMaxMs: long("message.timestamp.after.max.ms"),
-            compressionType: topicValue("compression.type", overrides: overrides))
+            compressionType: topicValue("compression.type", overrides: overrides),
+            compacted: topicValue("cleanup.policy", overrides: overrides).split(separator: ",").contains("compact"))
     }
 }
 
@@ -114,4 +115,6 @@ public struct ProducePolicy: Sendable, Equatable {
     public var timestampAfterMaxMs: Int64
     /// `producer`, `uncompressed`, `gzip`, `snappy`, `lz4` or `zstd`.
     public var compressionType: String
+    /// `cleanup.policy` contains `compact`: records need keys.
+    public var compacted: Bool
 }

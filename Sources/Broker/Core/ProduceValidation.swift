@@ -1,0 +1,87 @@
+import Compression
+import KafkaProtocol
+
+/// Why a partition's produce was refused.
+struct ProduceFailure: Error {
+    var error: KafkaError
+    var message: String
+    var batchIndex: Int?
+}
+
+/// Everything that happens to a produced batch before it reaches the log: validation with
+/// Kafka's error codes, recompression when the topic forces a codec, and LogAppendTime stamping.
+enum ProduceValidation {
+    /// Largest decompressed batch we are willing to inflate while validating.
+    static let maxDecompressedBytes = 256 << 20
+
+    static func prepare(_ bytes: inout [UInt8], policy: ProducePolicy, now: Int64) -> Result<Void, ProduceFailure> {
+        let validated: ValidatedBatches
+        switch RecordBatches.validateForAppend(
+            bytes, maxBatchBytes: policy.maxMessageBytes, now: now,
+            timestampBeforeMaxMs: policy.timestampBeforeMaxMs, timestampAfterMaxMs: policy.timestampAfterMaxMs,
+            topicTimestampType: policy.logAppendTime ? .logAppendTime : .createTime,
+            compactedTopic: policy.compacted, maxDecompressedBytes: maxDecompressedBytes) {
+        case .success(let v): validated = v
+        case .failure(let e):
+            return .failure(ProduceFailure(error: KafkaError(e.code), message: e.message, batchIndex: e.batchIndex))
+        }
+        if let target = forcedCodec(policy.compressionType) {
+            for batch in validated.batches where batch.header.compressionCodec != target.rawValue {
+                switch recompress(bytes, batch: batch, codec: target) {
+                case .success(let rebuilt):
+                    if rebuilt.count > policy.maxMessageBytes {
+                        return .failure(ProduceFailure(error: .messageTooLarge,
+                                                       message: "batch of \(rebuilt.count) bytes after recompression",
+                                                       batchIndex: 0))
+                    }
+                    bytes = rebuilt
+                case .failure(let failure):
+                    return .failure(failure)
+                }
+            }
+        }
+        if policy.logAppendTime {
+            for (start, _) in RecordBatches.batches(in: bytes) {
+                RecordBatches.setLogAppendTime(now, in: &bytes, batchStart: start)
+            }
+        }
+        return .success(())
+    }
+
+    /// The codec a topic's `compression.type` imposes, or nil for `producer`.
+    static func forcedCodec(_ compressionType: String) -> CompressionCodec? {
+        switch compressionType {
+        case "uncompressed": return CompressionCodec.none
+        case "gzip": return .gzip
+        case "snappy": return .snappy
+        case "lz4": return .lz4
+        case "zstd": return .zstd
+        default: return nil
+        }
+    }
+
+    /// Rebuilds one batch with another codec, keeping every record, header field and delta.
+    static func recompress(_ bytes: [UInt8], batch: ValidatedBatch, codec: CompressionCodec)
+        -> Result<[UInt8], ProduceFailure> {
+        let header = batch.header
+        let records: [Record]
+        do {
+            records = try RecordBatches.records(in: bytes, batchStart: batch.start,
+                                                maxDecompressedSize: maxDecompressedBytes)
+        } catch {
+            return .failure(ProduceFailure(error: KafkaError(error.code), message: error.message, batchIndex: 0))
+        }
+        var builder = RecordBatchBuilder(
+            baseOffset: header.baseOffset, partitionLeaderEpoch: header.partitionLeaderEpoch, codec: codec,
+            timestampType: header.isLogAppendTime ? .logAppendTime : .createTime,
+            isTransactional: header.isTransactional, isControl: header.isControl,
+            baseTimestamp: header.baseTimestamp, producerId: header.producerId, producerEpoch: header.producerEpoch,
+            baseSequence: header.baseSequence, estimatedRecordBytes: header.totalSize * 2)
+        for record in records { builder.append(record) }
+        do {
+            return .success(try builder.build())
+        } catch {
+            return .failure(ProduceFailure(error: .unknownServerError, message: "recompression failed: \(error)"))
+        }
+    }
+}
