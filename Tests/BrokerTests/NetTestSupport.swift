@@ -58,7 +58,7 @@ func onOtherThread(_ body: @escaping @Sendable () -> Void) {
 }
 
 /// A blocking TCP client with a receive timeout, so a broken server fails a test instead of hanging it.
-final class NetTestClient {
+final class NetTestClient: Sendable {  // only an fd; send and recv may run on different threads
     let fd: Int32
 
     init(port: Int, receiveBufferBytes: Int? = nil, timeoutMs: Int = 5000) throws {

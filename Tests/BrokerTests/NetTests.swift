@@ -127,6 +127,39 @@ import Testing
         #expect(handler.frames == 50)
     }
 
+    @Test func largeFrameRoundTripsThroughPartialReadsAndWrites() throws {
+        let server = try startServer(RecordingHandler.echo(), limits: NetLimits(socketSendBufferBytes: 64 * 1024))
+        defer { server.shutdown(gracePeriodMs: 0) }
+        let client = try NetTestClient(port: server.boundPorts[0])
+        let body = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        let sent = Atomic<Bool>(false)
+        // Send from another thread: the echo comes back while the request is still going out.
+        onOtherThread {
+            try? client.sendFrame(body)
+            sent.store(true, ordering: .releasing)
+        }
+        #expect(try client.readFrame() == body)
+        #expect(waitUntil { sent.load(ordering: .acquiring) })
+    }
+
+    @Test func eachListenerReportsItsOwnNameAndPort() throws {
+        let handler = RecordingHandler.echo()
+        let server = NetServer(listeners: [ListenerAddress(name: "A", host: "127.0.0.1", port: 0),
+                                           ListenerAddress(name: "B", host: "", port: 0)],
+                               limits: NetLimits(reactorThreads: 3), handler: handler)
+        try server.start()
+        defer { server.shutdown(gracePeriodMs: 0) }
+        let ports = server.boundPorts
+        #expect(ports.count == 2 && ports[0] != ports[1])
+        for port in ports {
+            let client = try NetTestClient(port: port)
+            try client.sendFrame([1])
+            #expect(try client.readFrame() == [1])
+        }
+        let seen = handler.record.withLock { $0.opened.map { "\($0.listenerName):\($0.listenerPort)" } }
+        #expect(seen == ["A:\(ports[0])", "B:\(ports[1])"])
+    }
+
     @Test func badSizePrefixesCloseOnlyTheirConnection() throws {
         let handler = RecordingHandler.echo()
         let server = try startServer(handler, limits: NetLimits(maxRequestBytes: 1024))
