@@ -47,7 +47,7 @@ final class NetReactor: @unchecked Sendable {
     private var draining = false
     private var drainDeadlineMs: Int64 = 0
     private var now: Int64 = 0
-    private let readBuffer: UnsafeMutableRawBufferPointer
+    private let readBuffer: UnsafeMutableBufferPointer<UInt8>
     private let events: UnsafeMutablePointer<epoll_event>
     private let iovecs: UnsafeMutablePointer<iovec>
     private let prefixes: UnsafeMutablePointer<UInt8>
@@ -73,7 +73,7 @@ final class NetReactor: @unchecked Sendable {
         }
         epollFD = ep
         wakeFD = wake
-        readBuffer = .allocate(byteCount: Self.readChunk, alignment: 16)
+        readBuffer = .allocate(capacity: Self.readChunk)
         events = .allocate(capacity: Self.maxEvents)
         iovecs = .allocate(capacity: Self.maxWriteBatch * 2)
         prefixes = .allocate(capacity: Self.maxWriteBatch * 4)
@@ -303,8 +303,8 @@ final class NetReactor: @unchecked Sendable {
     private func readFrom(_ conn: NetConnection) {
         if conn.hasStash {
             let stash = conn.stash
-            let used = stash.withUnsafeBytes { raw in
-                consume(conn, UnsafeRawBufferPointer(rebasing: raw[conn.stashStart...]))
+            let used = stash.withUnsafeBufferPointer { all in
+                consume(conn, UnsafeBufferPointer(rebasing: all[conn.stashStart...]))
             }
             if conn.isClosed { return }
             conn.stashStart += used
@@ -325,7 +325,7 @@ final class NetReactor: @unchecked Sendable {
                 // A short read drained the socket; new bytes raise a new edge. After RDHUP no
                 // further edge comes, so then read on until read() reports EOF.
                 if n < readBuffer.count && !conn.peerHalfClosed { conn.readReady = false }
-                let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<n])
+                let bytes = UnsafeBufferPointer(rebasing: readBuffer[0..<n])
                 let used = consume(conn, bytes)
                 if conn.isClosed { return }
                 if used < n {
@@ -359,7 +359,7 @@ final class NetReactor: @unchecked Sendable {
     /// Parses frames out of `bytes`, dispatching each complete one. Returns how many bytes were
     /// used; fewer than given when a limit holds back the next frame. Closes the connection on a
     /// bad size prefix.
-    private func consume(_ conn: NetConnection, _ bytes: UnsafeRawBufferPointer) -> Int {
+    private func consume(_ conn: NetConnection, _ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var i = 0
         let end = bytes.count
         while i < end {
@@ -381,7 +381,7 @@ final class NetReactor: @unchecked Sendable {
                 }
                 conn.frameSize = size
                 if end - i >= size {  // whole frame at hand: one exact allocation, one copy
-                    let frame = Array(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + size)]))
+                    let frame = Array(UnsafeBufferPointer(rebasing: bytes[i..<(i + size)]))
                     i += size
                     conn.frameSize = -1
                     dispatch(conn, frame)
@@ -397,7 +397,7 @@ final class NetReactor: @unchecked Sendable {
             if conn.frame.capacity < needed {
                 conn.frame.reserveCapacity(min(conn.frameSize, max(needed, conn.frame.capacity * 2)))
             }
-            conn.frame.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + take)]))
+            conn.frame.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<(i + take)]))
             i += take
             if conn.frame.count == conn.frameSize {
                 let frame = conn.frame

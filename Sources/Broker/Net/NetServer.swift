@@ -38,7 +38,7 @@ public final class NetServer: Sendable {
     /// Throws if any listener cannot be opened; nothing is left running then.
     public func start() throws(NetError) {
         try state.withLock { (s: inout State) throws(NetError) in
-            guard s.phase == .idle else { throw NetError.invalidState("NetServer.start called twice") }
+            guard s.phase == .idle else { throw NetError.invalidState("a NetServer starts at most once") }
             var opened: [NetListener] = []
             var reactors: [NetReactor] = []
             var threads: [pthread_t] = []

@@ -50,30 +50,32 @@ enum NetSys {
         _ = withUnsafeMutableBytes(of: &value) { Glibc.read(fd, $0.baseAddress, 8) }
     }
 
-    /// "host:port" for IPv4, "[host]:port" for IPv6, from a peer or local address.
+    /// "host:port" for IPv4, "[host]:port" for IPv6, and the port, from a peer or local address.
     static func describe(address storage: sockaddr_storage) -> (String, Int) {
         var storage = storage
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        return withUnsafePointer(to: &storage) { raw -> (String, Int) in
-            switch Int32(raw.pointee.ss_family) {
+        let family = Int32(storage.ss_family)
+        let port: Int = withUnsafePointer(to: &storage) { raw in
+            switch family {
             case AF_INET:
                 return raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
                     var addr = sin.pointee.sin_addr
                     inet_ntop(AF_INET, &addr, &text, socklen_t(text.count))
-                    let port = Int(UInt16(bigEndian: sin.pointee.sin_port))
-                    return ("\(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)):\(port)", port)
+                    return Int(UInt16(bigEndian: sin.pointee.sin_port))
                 }
             case AF_INET6:
                 return raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin6 in
                     var addr = sin6.pointee.sin6_addr
                     inet_ntop(AF_INET6, &addr, &text, socklen_t(text.count))
-                    let port = Int(UInt16(bigEndian: sin6.pointee.sin6_port))
-                    return ("[\(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))]:\(port)", port)
+                    return Int(UInt16(bigEndian: sin6.pointee.sin6_port))
                 }
             default:
-                return ("unknown", 0)
+                return -1
             }
         }
+        guard port >= 0 else { return ("unknown", 0) }
+        let host = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return (family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)", port)
     }
 
     /// Starts a joinable OS thread. Reactors need real threads (they block in epoll_wait), not tasks.

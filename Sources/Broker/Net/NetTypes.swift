@@ -37,7 +37,8 @@ public struct NetLimits: Sendable, Hashable {
     }
 }
 
-/// One listening endpoint, e.g. `PLAINTEXT://0.0.0.0:9092`. Port 0 asks the OS for a free port.
+/// One listening endpoint, e.g. `PLAINTEXT://0.0.0.0:9092`. Port 0 asks the OS for a free port; an
+/// empty host means every interface. A value; usable on any thread.
 public struct ListenerAddress: Sendable, Hashable {
     public var name: String
     public var host: String
@@ -51,6 +52,7 @@ public struct ListenerAddress: Sendable, Hashable {
 }
 
 /// Identity of one accepted connection. Ids are unique for the server's lifetime and never reused.
+/// A value, created on the acceptor thread; usable on any thread.
 public struct ConnectionInfo: Sendable, Hashable, CustomStringConvertible {
     public let id: UInt64
     /// "ip:port" or "[ipv6]:port" of the client.
@@ -80,6 +82,7 @@ public protocol FrameHandler: AnyObject, Sendable {
     func connectionClosed(_ connection: ConnectionInfo)
 }
 
+/// Why the server could not start. A value; usable on any thread.
 public enum NetError: Error, Sendable, Equatable, CustomStringConvertible {
     case system(call: String, errno: Int32)
     case badAddress(host: String, port: Int, reason: String)
