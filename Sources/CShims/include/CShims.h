@@ -26,4 +26,8 @@ int sluice_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
 /// Blocks SIGPIPE process-wide so a peer closing mid-write yields EPIPE instead of killing us.
 void sluice_ignore_sigpipe(void);
 
+/// accept4 and pthread_setname_np are GNU extensions that Swift's Glibc module does not export.
+int sluice_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+void sluice_set_thread_name(const char *name);
+
 #endif

@@ -1,0 +1,99 @@
+/// A first-in first-out queue over an array with a moving head, so steady-state use does not
+/// allocate. Not thread-safe: each lives inside one reactor-owned connection.
+struct NetFifo<Element> {
+    private var storage: [Element?] = []
+    private var head = 0
+
+    var count: Int { storage.count - head }
+    var isEmpty: Bool { head == storage.count }
+
+    mutating func append(_ element: Element) { storage.append(element) }
+
+    /// Element `index` places after the head; callers keep `index < count`.
+    subscript(index: Int) -> Element {
+        get { storage[head + index]! }
+        set { storage[head + index] = newValue }
+    }
+
+    var first: Element? { isEmpty ? nil : storage[head] }
+
+    @discardableResult
+    mutating func removeFirst() -> Element {
+        let element = storage[head]!
+        storage[head] = nil  // release payloads (response arrays) now, not at compaction
+        head += 1
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 32 && head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+
+    mutating func removeAll() {
+        storage.removeAll()
+        head = 0
+    }
+}
+
+/// State of one accepted socket. Owning thread: its reactor thread, exclusively.
+final class NetConnection {
+    enum Pending {
+        case waiting
+        case done(NetOutcome)
+    }
+
+    let fd: Int32
+    let info: ConnectionInfo
+    var maxFrameBytes: Int
+    var isClosed = false
+    var lastActivityMs: Int64
+
+    // Input: a size prefix being assembled, then the frame body being assembled.
+    var header: UInt32 = 0
+    var headerBytes = 0
+    var frameSize = -1  // -1 while reading the size prefix
+    var frame: [UInt8] = []
+    /// Bytes already read but not parsed because back-pressure engaged mid-buffer (at most one read).
+    var stash: [UInt8] = []
+    var stashStart = 0
+    /// The socket may hold unread bytes (edge-triggered: set by an event, cleared by EAGAIN).
+    var readReady = false
+    /// The peer shut its sending side (EPOLLRDHUP), so keep reading until read() returns 0.
+    var peerHalfClosed = false
+    /// A slot asked to close: flush what precedes it, then close.
+    var closeAfterFlush = false
+
+    // Ordering: outcomes of dispatched requests, oldest first; `headSequence` numbers pending[0].
+    var pending = NetFifo<Pending>()
+    var headSequence: UInt64 = 0
+
+    // Output: response bodies in order; the size prefix is produced at write time.
+    var output = NetFifo<[UInt8]>()
+    var outputHeadOffset = 0  // bytes of output[0] (prefix included) already written
+    var pendingOutputBytes = 0
+    var wantsWrite = false
+
+    var queuedForRead = false
+    var queuedForFlush = false
+
+    init(fd: Int32, info: ConnectionInfo, maxFrameBytes: Int, now: Int64) {
+        self.fd = fd
+        self.info = info
+        self.maxFrameBytes = maxFrameBytes
+        self.lastActivityMs = now
+    }
+
+    var hasStash: Bool { stashStart < stash.count }
+
+    func dropInput() {
+        frame = []
+        frameSize = -1
+        headerBytes = 0
+        header = 0
+        stash = []
+        stashStart = 0
+    }
+}

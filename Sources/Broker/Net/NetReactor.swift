@@ -1,0 +1,552 @@
+// One event loop thread: an epoll set in edge-triggered mode, the connections it owns, and an inbox
+// through which other threads hand it new sockets, slot completions and commands.
+import CShims
+import Glibc
+import Synchronization
+
+enum NetInboxItem: Sendable {
+    case adopt(fd: Int32, info: ConnectionInfo)
+    case completion(connection: UInt64, sequence: UInt64, outcome: NetOutcome)
+    case maxFrameBytes(connection: UInt64, bytes: Int)
+    case drain(deadlineMs: Int64)
+}
+
+/// An event loop owning a share of the server's connections.
+/// Owning thread: its reactor thread. Other threads only call `post` (Mutex-guarded inbox plus an
+/// eventfd wake-up) and `isCurrentThread`; all other state is touched by the reactor thread alone,
+/// which is what makes the `@unchecked Sendable` sound.
+final class NetReactor: @unchecked Sendable {
+    private struct Inbox {
+        var items: [NetInboxItem] = []
+        var wakePending = false  // an eventfd write is outstanding; later posts need not write again
+        var closed = false  // the loop has exited; posts are refused
+    }
+
+    static let readChunk = 64 * 1024
+    static let maxReadsPerTurn = 16  // then yield to other connections (edge-triggered fairness)
+    static let maxWriteBatch = 32  // responses per sendmsg
+    static let maxEvents = 256
+    private static let wakeToken = UInt64.max
+
+    let index: Int
+    private let handler: any FrameHandler
+    private let limits: NetLimits
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let inbox = Mutex(Inbox())
+    private let threadID = Atomic<UInt>(0)
+
+    // Reactor-thread state.
+    private var connections: [UInt64: NetConnection] = [:]
+    private var inboxBatch: [NetInboxItem] = []
+    private var readQueue: [NetConnection] = []
+    private var readBatch: [NetConnection] = []
+    private var flushQueue: [NetConnection] = []
+    private var flushBatch: [NetConnection] = []
+    private var selfPosted = false
+    private var draining = false
+    private var drainDeadlineMs: Int64 = 0
+    private var now: Int64 = 0
+    private let readBuffer: UnsafeMutableBufferPointer<UInt8>
+    private let events: UnsafeMutablePointer<epoll_event>
+    private let iovecs: UnsafeMutablePointer<iovec>
+    private let prefixes: UnsafeMutablePointer<UInt8>
+
+    init(index: Int, limits: NetLimits, handler: any FrameHandler) throws(NetError) {
+        self.index = index
+        self.limits = limits
+        self.handler = handler
+        let ep = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard ep >= 0 else { throw .system(call: "epoll_create1", errno: errno) }
+        let wake = NetSys.makeEventFD()
+        guard wake >= 0 else {
+            let code = errno
+            NetSys.closeQuietly(ep)
+            throw .system(call: "eventfd", errno: code)
+        }
+        // Level-triggered: the eventfd stays readable until the loop drains it, so no wake is lost.
+        guard sluice_epoll_ctl(ep, EPOLL_CTL_ADD, wake, NetSys.epollIn, Self.wakeToken) == 0 else {
+            let code = errno
+            NetSys.closeQuietly(ep)
+            NetSys.closeQuietly(wake)
+            throw .system(call: "epoll_ctl", errno: code)
+        }
+        epollFD = ep
+        wakeFD = wake
+        readBuffer = .allocate(capacity: Self.readChunk)
+        events = .allocate(capacity: Self.maxEvents)
+        iovecs = .allocate(capacity: Self.maxWriteBatch * 2)
+        prefixes = .allocate(capacity: Self.maxWriteBatch * 4)
+    }
+
+    deinit {
+        // Slots keep the reactor alive, so the eventfd stays valid for any late completion's write.
+        NetSys.closeQuietly(epollFD)
+        NetSys.closeQuietly(wakeFD)
+        readBuffer.deallocate()
+        events.deallocate()
+        iovecs.deallocate()
+        prefixes.deallocate()
+    }
+
+    var isCurrentThread: Bool { threadID.load(ordering: .relaxed) == pthread_self() }
+
+    /// Queues an item for the loop; false if the loop has already exited (the caller cleans up).
+    @discardableResult
+    func post(_ item: NetInboxItem) -> Bool {
+        let onThread = isCurrentThread
+        let (accepted, wake) = inbox.withLock { box -> (Bool, Bool) in
+            if box.closed { return (false, false) }
+            box.items.append(item)
+            if onThread || box.wakePending { return (true, false) }
+            box.wakePending = true
+            return (true, true)
+        }
+        // The loop drains the inbox before it next blocks, so its own posts need no wake-up.
+        if onThread { selfPosted = true }
+        if wake { NetSys.signal(eventFD: wakeFD) }
+        return accepted
+    }
+
+    /// Applies a per-connection frame limit directly; only on the reactor thread.
+    func applyMaxFrameBytes(_ bytes: Int, connection id: UInt64) {
+        connections[id]?.maxFrameBytes = max(1, bytes)
+    }
+
+    // MARK: - Loop
+
+    func run() {
+        threadID.store(pthread_self(), ordering: .relaxed)
+        now = NetSys.monotonicMs()
+        let sweepEvery = limits.idleTimeoutMs > 0 ? min(1000, max(10, limits.idleTimeoutMs / 10)) : 1000
+        var nextSweep = now + sweepEvery
+        while true {
+            drainInbox()
+            flushQueued()
+            serviceReadQueue()
+            now = NetSys.monotonicMs()
+            if draining {
+                if connections.isEmpty { break }
+                if now >= drainDeadlineMs {
+                    closeAllAtDeadline()
+                    break
+                }
+            }
+            if now >= nextSweep {
+                reapIdle()
+                nextSweep = now + sweepEvery
+            }
+            var timeout = nextSweep - now
+            if draining { timeout = min(timeout, drainDeadlineMs - now) }
+            if selfPosted || !readQueue.isEmpty || !flushQueue.isEmpty { timeout = 0 }
+            let count = epoll_wait(epollFD, events, Int32(Self.maxEvents), Int32(clamping: max(0, timeout)))
+            now = NetSys.monotonicMs()
+            if count < 0 { continue }  // EINTR; nothing else is expected on a valid epoll fd
+            for i in 0..<Int(count) {
+                handleEvent(token: sluice_epoll_event_data(events + i), flags: sluice_epoll_event_events(events + i))
+            }
+        }
+        let leftovers = inbox.withLock { box -> [NetInboxItem] in
+            box.closed = true
+            defer { box.items = [] }
+            return box.items
+        }
+        for case .adopt(let fd, _) in leftovers { NetSys.closeQuietly(fd) }
+    }
+
+    private func handleEvent(token: UInt64, flags: UInt32) {
+        if token == Self.wakeToken {
+            NetSys.drain(eventFD: wakeFD)
+            return
+        }
+        guard let conn = connections[token] else { return }  // closed earlier in this batch
+        if flags & (NetSys.epollErr | NetSys.epollHup) != 0 {
+            close(conn, graceful: false)
+            return
+        }
+        if flags & NetSys.epollOut != 0 {
+            flush(conn)
+            if conn.isClosed { return }
+        }
+        if flags & (NetSys.epollIn | NetSys.epollRdHup) != 0 {
+            if flags & NetSys.epollRdHup != 0 { conn.peerHalfClosed = true }
+            conn.readReady = true
+            readFrom(conn)
+        }
+    }
+
+    private func drainInbox() {
+        inbox.withLock { box in
+            swap(&box.items, &inboxBatch)
+            box.wakePending = false
+        }
+        selfPosted = false
+        guard !inboxBatch.isEmpty else { return }
+        for item in inboxBatch {
+            switch item {
+            case .adopt(let fd, let info): adopt(fd: fd, info: info)
+            case .completion(let id, let sequence, let outcome): applyCompletion(outcome, sequence: sequence, connection: id)
+            case .maxFrameBytes(let id, let bytes): applyMaxFrameBytes(bytes, connection: id)
+            case .drain(let deadline): beginDrain(deadline)
+            }
+        }
+        inboxBatch.removeAll(keepingCapacity: true)
+    }
+
+    private func serviceReadQueue() {
+        guard !readQueue.isEmpty else { return }
+        swap(&readQueue, &readBatch)
+        for conn in readBatch {
+            conn.queuedForRead = false
+            if !conn.isClosed { readFrom(conn) }
+        }
+        readBatch.removeAll(keepingCapacity: true)
+    }
+
+    private func flushQueued() {
+        guard !flushQueue.isEmpty else { return }
+        swap(&flushQueue, &flushBatch)
+        for conn in flushBatch {
+            conn.queuedForFlush = false
+            if !conn.isClosed { flush(conn) }
+        }
+        flushBatch.removeAll(keepingCapacity: true)
+    }
+
+    private func queueRead(_ conn: NetConnection) {
+        if !conn.queuedForRead {
+            conn.queuedForRead = true
+            readQueue.append(conn)
+        }
+    }
+
+    private func queueFlush(_ conn: NetConnection) {
+        if !conn.queuedForFlush {
+            conn.queuedForFlush = true
+            flushQueue.append(conn)
+        }
+    }
+
+    // MARK: - Connections
+
+    private func adopt(fd: Int32, info: ConnectionInfo) {
+        if draining {  // accepted just before shutdown: never announced, so just close
+            NetSys.closeQuietly(fd)
+            return
+        }
+        let conn = NetConnection(fd: fd, info: info, maxFrameBytes: limits.maxRequestBytes, now: now)
+        connections[info.id] = conn
+        handler.connectionOpened(info)  // before registration, so it precedes every frame
+        if conn.isClosed { return }
+        let interest = NetSys.epollIn | NetSys.epollRdHup | NetSys.epollEdge
+        if sluice_epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, interest, info.id) != 0 {
+            close(conn, graceful: false)
+        }
+    }
+
+    private func close(_ conn: NetConnection, graceful: Bool) {
+        guard !conn.isClosed else { return }
+        conn.isClosed = true
+        connections[conn.info.id] = nil
+        if graceful {
+            // Send FIN after the flushed responses, and discard unread input: closing with unread
+            // bytes makes the kernel send RST, which can destroy responses the peer has not read yet.
+            _ = shutdown(conn.fd, Int32(SHUT_WR))
+            for _ in 0..<4 where read(conn.fd, readBuffer.baseAddress, readBuffer.count) > 0 {}
+        }
+        NetSys.closeQuietly(conn.fd)
+        conn.dropInput()
+        conn.pending.removeAll()
+        conn.output.removeAll()
+        handler.connectionClosed(conn.info)
+    }
+
+    private func wantsInput(_ conn: NetConnection) -> Bool {
+        !conn.closeAfterFlush && !draining
+            && conn.pending.count < limits.maxInFlightPerConnection
+            && conn.pendingOutputBytes <= limits.maxPendingOutputBytes
+    }
+
+    private func reapIdle() {
+        guard limits.idleTimeoutMs > 0 else { return }
+        var idle: [NetConnection] = []
+        for conn in connections.values
+        where conn.pending.isEmpty && now - conn.lastActivityMs >= limits.idleTimeoutMs {
+            idle.append(conn)
+        }
+        for conn in idle { close(conn, graceful: false) }
+    }
+
+    private func beginDrain(_ deadline: Int64) {
+        guard !draining else { return }
+        draining = true
+        drainDeadlineMs = deadline
+        for conn in Array(connections.values) {
+            conn.dropInput()
+            if conn.pending.isEmpty && conn.output.isEmpty {
+                close(conn, graceful: true)
+            } else if !conn.output.isEmpty {
+                queueFlush(conn)
+            }
+        }
+    }
+
+    private func closeAllAtDeadline() {
+        for conn in Array(connections.values) {
+            if !conn.output.isEmpty { flush(conn) }  // one last non-blocking attempt
+            close(conn, graceful: false)
+        }
+    }
+
+    // MARK: - Input
+
+    private func readFrom(_ conn: NetConnection) {
+        if conn.hasStash {
+            let stash = conn.stash
+            let used = stash.withUnsafeBufferPointer { all in
+                consume(conn, UnsafeBufferPointer(rebasing: all[conn.stashStart...]))
+            }
+            if conn.isClosed { return }
+            conn.stashStart += used
+            if conn.hasStash { return }  // still held back
+            conn.stash = []
+            conn.stashStart = 0
+        }
+        var rounds = 0
+        while conn.readReady && wantsInput(conn) {
+            if rounds == Self.maxReadsPerTurn {
+                queueRead(conn)
+                return
+            }
+            rounds += 1
+            let n = read(conn.fd, readBuffer.baseAddress, readBuffer.count)
+            if n > 0 {
+                conn.lastActivityMs = now
+                // A short read drained the socket; new bytes raise a new edge. After RDHUP no
+                // further edge comes, so then read on until read() reports EOF.
+                if n < readBuffer.count && !conn.peerHalfClosed { conn.readReady = false }
+                let bytes = UnsafeBufferPointer(rebasing: readBuffer[0..<n])
+                let used = consume(conn, bytes)
+                if conn.isClosed { return }
+                if used < n {
+                    conn.stash = Array(bytes[used...])
+                    conn.stashStart = 0
+                    return
+                }
+            } else if n == 0 {
+                conn.readReady = false
+                peerFinishedSending(conn)
+                return
+            } else {
+                let code = errno
+                if code == EINTR { continue }
+                if code == EAGAIN || code == EWOULDBLOCK {
+                    conn.readReady = false
+                } else {
+                    close(conn, graceful: false)
+                }
+                return
+            }
+        }
+    }
+
+    /// Peer EOF closes at once, as Kafka does: responses to requests still in flight are dropped,
+    /// and connectionClosed lets the handler abandon that work early.
+    private func peerFinishedSending(_ conn: NetConnection) {
+        close(conn, graceful: false)
+    }
+
+    /// Parses frames out of `bytes`, dispatching each complete one. Returns how many bytes were
+    /// used; fewer than given when a limit holds back the next frame. Closes the connection on a
+    /// bad size prefix.
+    private func consume(_ conn: NetConnection, _ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var i = 0
+        let end = bytes.count
+        while i < end {
+            if conn.frameSize < 0 {
+                if conn.headerBytes == 0 && !wantsInput(conn) { break }
+                while conn.headerBytes < 4 && i < end {
+                    conn.header = conn.header << 8 | UInt32(bytes[i])
+                    conn.headerBytes += 1
+                    i += 1
+                }
+                if conn.headerBytes < 4 { break }
+                let size = Int(Int32(bitPattern: conn.header))
+                conn.header = 0
+                conn.headerBytes = 0
+                // Checked before any allocation: a hostile prefix must not reserve memory.
+                guard size > 0 && size <= conn.maxFrameBytes else {
+                    close(conn, graceful: false)
+                    return i
+                }
+                conn.frameSize = size
+                if end - i >= size {  // whole frame at hand: one exact allocation, one copy
+                    let frame = Array(UnsafeBufferPointer(rebasing: bytes[i..<(i + size)]))
+                    i += size
+                    conn.frameSize = -1
+                    dispatch(conn, frame)
+                    if conn.isClosed { return i }
+                    continue
+                }
+                // Grow with the bytes that actually arrive, so a large announced size costs memory
+                // only as the peer sends it.
+                conn.frame.reserveCapacity(min(size, 1 << 20))
+            }
+            let take = min(conn.frameSize - conn.frame.count, end - i)
+            let needed = conn.frame.count + take
+            if conn.frame.capacity < needed {
+                conn.frame.reserveCapacity(min(conn.frameSize, max(needed, conn.frame.capacity * 2)))
+            }
+            conn.frame.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<(i + take)]))
+            i += take
+            if conn.frame.count == conn.frameSize {
+                let frame = conn.frame
+                conn.frame = []
+                conn.frameSize = -1
+                dispatch(conn, frame)
+                if conn.isClosed { return i }
+            }
+        }
+        return i
+    }
+
+    private func dispatch(_ conn: NetConnection, _ frame: [UInt8]) {
+        let sequence = conn.headSequence + UInt64(conn.pending.count)
+        conn.pending.append(.waiting)
+        let slot = ResponseSlot(reactor: self, connectionID: conn.info.id, sequence: sequence)
+        handler.handleFrame(frame, connection: conn.info, slot: slot)
+    }
+
+    // MARK: - Completion and output
+
+    /// Records a slot's outcome and releases every outcome now in order. Only on the reactor thread:
+    /// from the inbox, or directly when a handler completes on this thread, so a synchronous handler
+    /// grows the output queue (and engages back-pressure) while one read's frames are being parsed.
+    /// Safe inside `handleFrame`: `consume` re-checks the connection after every dispatch.
+    func applyCompletion(_ outcome: NetOutcome, sequence: UInt64, connection id: UInt64) {
+        // Unknown id: the connection closed already. closeAfterFlush: later requests are dropped.
+        guard let conn = connections[id], !conn.closeAfterFlush, sequence >= conn.headSequence else { return }
+        let offset = sequence - conn.headSequence
+        guard offset < UInt64(conn.pending.count) else { return }
+        conn.pending[Int(offset)] = .done(outcome)
+        while let first = conn.pending.first, case .done(let result) = first {
+            conn.pending.removeFirst()
+            conn.headSequence += 1
+            switch result {
+            case .response(let body):
+                guard body.count <= Int(Int32.max) - 4 else {  // cannot be framed; a handler bug
+                    close(conn, graceful: false)
+                    return
+                }
+                conn.output.append(body)
+                conn.pendingOutputBytes += 4 + body.count
+            case .noResponse:
+                break
+            case .close:
+                conn.closeAfterFlush = true
+                conn.pending.removeAll()
+                conn.dropInput()
+            }
+        }
+        queueFlush(conn)
+    }
+
+    private func flush(_ conn: NetConnection) {
+        while !conn.output.isEmpty {
+            let (written, attempted) = writeBatch(conn)
+            if written > 0 {
+                conn.lastActivityMs = now
+                advanceOutput(conn, by: written)
+                if written < attempted {  // socket buffer full; EPOLLOUT tells when it drains
+                    setWantsWrite(conn, true)
+                    break
+                }
+            } else {
+                let code = errno
+                if written < 0 && code == EINTR { continue }
+                if written == 0 || code == EAGAIN || code == EWOULDBLOCK {
+                    setWantsWrite(conn, true)
+                    break
+                }
+                close(conn, graceful: false)
+                return
+            }
+        }
+        if conn.output.isEmpty {
+            if conn.wantsWrite { setWantsWrite(conn, false) }
+            if conn.closeAfterFlush || (draining && conn.pending.isEmpty) {
+                close(conn, graceful: true)
+                return
+            }
+        }
+        if (conn.readReady || conn.hasStash) && wantsInput(conn) { queueRead(conn) }
+    }
+
+    private func advanceOutput(_ conn: NetConnection, by written: Int) {
+        conn.pendingOutputBytes -= written
+        var left = written
+        while left > 0 {
+            let remaining = 4 + conn.output[0].count - conn.outputHeadOffset
+            if left >= remaining {
+                left -= remaining
+                conn.output.removeFirst()
+                conn.outputHeadOffset = 0
+            } else {
+                conn.outputHeadOffset += left
+                left = 0
+            }
+        }
+    }
+
+    private func setWantsWrite(_ conn: NetConnection, _ on: Bool) {
+        guard conn.wantsWrite != on else { return }
+        conn.wantsWrite = on
+        var interest = NetSys.epollIn | NetSys.epollRdHup | NetSys.epollEdge
+        if on { interest |= NetSys.epollOut }
+        if sluice_epoll_ctl(epollFD, EPOLL_CTL_MOD, conn.fd, interest, conn.info.id) != 0 {
+            close(conn, graceful: false)
+        }
+    }
+
+    /// One sendmsg over up to `maxWriteBatch` queued responses, prefixes included, without copying
+    /// bodies. Returns (sendmsg result, bytes offered).
+    private func writeBatch(_ conn: NetConnection) -> (Int, Int) {
+        let count = min(conn.output.count, Self.maxWriteBatch)
+        for k in 0..<count {
+            let size = UInt32(conn.output[k].count)
+            prefixes[4 * k] = UInt8(truncatingIfNeeded: size >> 24)
+            prefixes[4 * k + 1] = UInt8(truncatingIfNeeded: size >> 16)
+            prefixes[4 * k + 2] = UInt8(truncatingIfNeeded: size >> 8)
+            prefixes[4 * k + 3] = UInt8(truncatingIfNeeded: size)
+        }
+        return gather(conn, index: 0, count: count, iovCount: 0, offered: 0)
+    }
+
+    /// Pins each body's storage for the duration of the call by nesting (depth <= maxWriteBatch).
+    private func gather(_ conn: NetConnection, index: Int, count: Int, iovCount: Int, offered: Int) -> (Int, Int) {
+        if index == count {
+            var message = msghdr()
+            message.msg_iov = iovecs
+            message.msg_iovlen = iovCount
+            let sent = sendmsg(conn.fd, &message, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            return (sent, offered)
+        }
+        return conn.output[index].withUnsafeBytes { body -> (Int, Int) in
+            var slots = iovCount
+            var offered = offered
+            let skip = index == 0 ? conn.outputHeadOffset : 0
+            if skip < 4 {
+                iovecs[slots] = iovec(iov_base: UnsafeMutableRawPointer(prefixes + 4 * index + skip), iov_len: 4 - skip)
+                slots += 1
+                offered += 4 - skip
+            }
+            let bodySkip = max(0, skip - 4)
+            if body.count > bodySkip, let base = body.baseAddress {
+                iovecs[slots] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + bodySkip), iov_len: body.count - bodySkip)
+                slots += 1
+                offered += body.count - bodySkip
+            }
+            return gather(conn, index: index + 1, count: count, iovCount: slots, offered: offered)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+// Public vocabulary of the network layer: limits, addresses, connection identity, the handler
+// contract and errors.
+
+/// Network limits, named after the Kafka broker settings they mirror. Immutable; read by every thread.
+public struct NetLimits: Sendable, Hashable {
+    /// `socket.request.max.bytes`: the largest request frame accepted (size prefix excluded).
+    public var maxRequestBytes: Int
+    /// `connections.max.idle.ms`: a connection with no traffic and nothing in flight this long is closed.
+    public var idleTimeoutMs: Int64
+    /// `num.network.threads`: reactor threads, each owning a share of the connections.
+    public var reactorThreads: Int
+    /// Requests dispatched but not yet answered on one connection; reading stops at this many.
+    public var maxInFlightPerConnection: Int
+    /// Unsent response bytes on one connection above which reading stops (a slow reader's brake).
+    public var maxPendingOutputBytes: Int
+    /// `socket.send.buffer.bytes`; -1 keeps the OS default.
+    public var socketSendBufferBytes: Int
+    /// `socket.receive.buffer.bytes`; -1 keeps the OS default.
+    public var socketReceiveBufferBytes: Int
+
+    public init(
+        maxRequestBytes: Int = 104_857_600,
+        idleTimeoutMs: Int64 = 600_000,
+        reactorThreads: Int = 2,
+        maxInFlightPerConnection: Int = 64,
+        maxPendingOutputBytes: Int = 8 * 1024 * 1024,
+        socketSendBufferBytes: Int = -1,
+        socketReceiveBufferBytes: Int = -1
+    ) {
+        self.maxRequestBytes = maxRequestBytes
+        self.idleTimeoutMs = idleTimeoutMs
+        self.reactorThreads = reactorThreads
+        self.maxInFlightPerConnection = maxInFlightPerConnection
+        self.maxPendingOutputBytes = maxPendingOutputBytes
+        self.socketSendBufferBytes = socketSendBufferBytes
+        self.socketReceiveBufferBytes = socketReceiveBufferBytes
+    }
+}
+
+/// One listening endpoint, e.g. `PLAINTEXT://0.0.0.0:9092`. Port 0 asks the OS for a free port; an
+/// empty host means every interface. A value; usable on any thread.
+public struct ListenerAddress: Sendable, Hashable {
+    public var name: String
+    public var host: String
+    public var port: Int
+
+    public init(name: String, host: String, port: Int) {
+        self.name = name
+        self.host = host
+        self.port = port
+    }
+}
+
+/// Identity of one accepted connection. Ids are unique for the server's lifetime and never reused.
+/// A value, created on the acceptor thread; usable on any thread.
+public struct ConnectionInfo: Sendable, Hashable, CustomStringConvertible {
+    public let id: UInt64
+    /// "ip:port" or "[ipv6]:port" of the client.
+    public let peerAddress: String
+    public let listenerName: String
+    public let listenerPort: Int
+
+    public init(id: UInt64, peerAddress: String, listenerName: String, listenerPort: Int) {
+        self.id = id
+        self.peerAddress = peerAddress
+        self.listenerName = listenerName
+        self.listenerPort = listenerPort
+    }
+
+    public var description: String { "conn#\(id) \(peerAddress) via \(listenerName):\(listenerPort)" }
+}
+
+/// Receives connection events. Every method is called on the connection's reactor thread, so
+/// implementations must return quickly and hand slow work to other threads.
+public protocol FrameHandler: AnyObject, Sendable {
+    /// Called once, before any frame of the connection.
+    func connectionOpened(_ connection: ConnectionInfo)
+    /// Called in arrival order for each complete frame (the 4-byte size prefix removed). Exactly one
+    /// of the slot's completion methods must eventually be called, from any thread.
+    func handleFrame(_ frame: [UInt8], connection: ConnectionInfo, slot: ResponseSlot)
+    /// Called exactly once, after the socket is closed; later slot completions are ignored.
+    func connectionClosed(_ connection: ConnectionInfo)
+}
+
+/// Why the server could not start. A value; usable on any thread.
+public enum NetError: Error, Sendable, Equatable, CustomStringConvertible {
+    case system(call: String, errno: Int32)
+    case badAddress(host: String, port: Int, reason: String)
+    case invalidState(String)
+
+    public var description: String {
+        switch self {
+        case .system(let call, let code): return "\(call) failed: \(NetSys.describe(code))"
+        case .badAddress(let host, let port, let reason): return "cannot listen on \(host):\(port): \(reason)"
+        case .invalidState(let what): return what
+        }
+    }
+}

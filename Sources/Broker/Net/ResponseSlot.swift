@@ -1,0 +1,57 @@
+import Synchronization
+
+/// What a handler decided for one request; applied in request order by the owning reactor.
+enum NetOutcome: Sendable {
+    case response([UInt8])
+    case noResponse
+    case close
+}
+
+/// The answer place for one request frame. Created on the connection's reactor thread and handed to
+/// the handler; completed exactly once from any thread. Extra completions are ignored, and a slot
+/// dropped without completion closes its connection (otherwise every later response would wait on
+/// it forever).
+public final class ResponseSlot: Sendable {
+    private let reactor: NetReactor
+    /// The connection this slot answers on.
+    public let connectionID: UInt64
+    let sequence: UInt64
+    private let finished = Atomic<Bool>(false)
+
+    init(reactor: NetReactor, connectionID: UInt64, sequence: UInt64) {
+        self.reactor = reactor
+        self.connectionID = connectionID
+        self.sequence = sequence
+    }
+
+    /// Sends `response` (the body without the size prefix; the server adds it) once every earlier
+    /// request on the connection has been answered.
+    public func complete(_ response: [UInt8]) { finish(.response(response)) }
+
+    /// Answers nothing (acks=0 produce) but lets later responses go out.
+    public func completeWithoutResponse() { finish(.noResponse) }
+
+    /// Closes the connection once every earlier response is flushed; later requests are dropped.
+    public func closeConnection() { finish(.close) }
+
+    /// True once one of the completion methods has been called.
+    public var isCompleted: Bool { finished.load(ordering: .acquiring) }
+
+    private func finish(_ outcome: NetOutcome) {
+        guard finished.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        deliver(outcome)
+    }
+
+    private func deliver(_ outcome: NetOutcome) {
+        if reactor.isCurrentThread {
+            reactor.applyCompletion(outcome, sequence: sequence, connection: connectionID)
+        } else {
+            reactor.post(.completion(connection: connectionID, sequence: sequence, outcome: outcome))
+        }
+    }
+
+    deinit {
+        if !finished.load(ordering: .acquiring) { deliver(.close) }
+    }
+}

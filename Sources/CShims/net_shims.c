@@ -1,0 +1,11 @@
+// GNU extensions for the network layer. A separate file because _GNU_SOURCE must precede every
+// system header of a translation unit.
+#define _GNU_SOURCE
+#include "CShims.h"
+#include <pthread.h>
+
+int sluice_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
+    return accept4(fd, address, length, flags);
+}
+
+void sluice_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }
