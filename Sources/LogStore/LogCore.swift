@@ -132,15 +132,20 @@ final class LogCore {
             epochsLearned = epochsLearned || epochs != before
             segments.append(segment)
             logEndOffset = recovery.nextOffset
-            if !isLast && (recovery.defect != nil || recovery.nextOffset > bases[i + 1]) {
-                // A hole in a sealed segment: what follows cannot be trusted to continue it.
-                for later in bases[(i + 1)...] {
-                    for suffix in [".log", ".index", ".timeindex"] {
-                        try FileIO.remove(directory + "/" + Segment.fileName(later, suffix))
-                    }
-                }
-                break
+            if isLast { break }
+            if recovery.defect == nil && recovery.nextOffset == bases[i + 1] {
+                try segment.seal()
+                continue
             }
+            // A hole in a sealed segment: what follows cannot continue it, so it goes. (Rolls
+            // start the next segment exactly at the previous one's end; compaction would have to
+            // relax this.)
+            for later in bases[(i + 1)...] {
+                for suffix in [".log", ".index", ".timeindex"] {
+                    try FileIO.remove(directory + "/" + Segment.fileName(later, suffix))
+                }
+            }
+            break
         }
         if !cleanShutdown {
             // Make the recovered state durable before anything is acknowledged on top of it.
