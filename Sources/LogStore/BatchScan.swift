@@ -23,8 +23,12 @@ struct BatchInfo {
     /// Reads the header at `at`; the caller guarantees `RecordBatchHeader.size` bytes are there.
     init(_ raw: UnsafeRawBufferPointer, at p: Int) {
         precondition(p + RecordBatchHeader.size <= raw.count, "batch header out of bounds")
-        func int64(_ field: Int) -> Int64 { Int64(bigEndian: raw.loadUnaligned(fromByteOffset: p + field, as: Int64.self)) }
-        func int32(_ field: Int) -> Int32 { Int32(bigEndian: raw.loadUnaligned(fromByteOffset: p + field, as: Int32.self)) }
+        func int64(_ field: Int) -> Int64 {
+            Int64(bigEndian: raw.loadUnaligned(fromByteOffset: p + field, as: Int64.self))
+        }
+        func int32(_ field: Int) -> Int32 {
+            Int32(bigEndian: raw.loadUnaligned(fromByteOffset: p + field, as: Int32.self))
+        }
         baseOffset = int64(Field.baseOffset)
         size = Int(int32(Field.batchLength)) + RecordBatchHeader.logOverhead
         leaderEpoch = int32(Field.partitionLeaderEpoch)

@@ -17,10 +17,11 @@ struct LeaderEpochCache: Equatable {
     var latestEpoch: Int32? { entries.last?.epoch }
 
     /// Records that `epoch` starts at `startOffset`; false (no change) when it is not newer than the
-    /// latest epoch.
+    /// latest epoch or would start before it (recovery meeting an odd checkpoint must not crash).
     mutating func assign(epoch: Int32, startOffset: Int64) -> Bool {
-        guard epoch >= 0, epoch > (latestEpoch ?? -1) else { return false }
-        precondition(startOffset >= (entries.last?.startOffset ?? 0), "epoch start offsets must not decrease")
+        guard epoch >= 0, epoch > (latestEpoch ?? -1), startOffset >= (entries.last?.startOffset ?? 0) else {
+            return false
+        }
         if entries.last?.startOffset == startOffset {
             // The previous epoch wrote nothing; the newer epoch owns this offset.
             entries.removeLast()

@@ -147,17 +147,6 @@ final class IndexFile<Entry: IndexEntry> {
         persistedCount = entries.count
     }
 
-    /// Keeps the first `count` entries, in memory and in the file.
-    func truncate(toCount count: Int) throws(LogStoreError) {
-        try load()
-        precondition(count >= 0 && count <= entries.count, "index truncation beyond its end")
-        entries.removeLast(entries.count - count)
-        if persistedCount > count {
-            try FileIO.truncate(file, to: count * Entry.size, path: path)
-            persistedCount = count
-        }
-    }
-
     /// Empties the index (before a rebuild); also drops a malformed file's bytes.
     func reset() throws(LogStoreError) {
         try FileIO.truncate(file, to: 0, path: path)

@@ -110,6 +110,7 @@ final class LogCore {
             _ = epochs.assign(epoch: info.leaderEpoch, startOffset: info.baseOffset)
         }
         var epochsLearned = false
+        var activeTrusted = false
         for (i, base) in bases.enumerated() {
             let segment = try Segment.open(directory: directory, baseOffset: base, now: now)
             let isLast = i == bases.count - 1
@@ -118,6 +119,7 @@ final class LogCore {
             if isLast, cleanShutdown, try segment.indexesLookSane(), let next = try segment.loadActive() {
                 segments.append(segment)
                 logEndOffset = next
+                activeTrusted = true
                 break
             }
             if !isLast, try segment.indexesLookSane() {
@@ -147,7 +149,7 @@ final class LogCore {
             }
             break
         }
-        if !cleanShutdown {
+        if !activeTrusted {
             // Make the recovered state durable before anything is acknowledged on top of it.
             try active.flush()
             try FileIO.syncDirectory(directory)
@@ -170,6 +172,10 @@ final class LogCore {
         if closed { throw .closed }
         precondition(!batches.isEmpty, "append needs at least one batch")
         precondition(leaderEpoch >= (epochs.latestEpoch ?? -1), "append with a leader epoch older than the log's")
+        precondition((epochs.entries.last?.startOffset ?? 0) <= logEndOffset, "epoch cache ahead of the log end")
+        if batches.count > config.segmentBytes {
+            throw .appendTooLarge(size: batches.count, segmentBytes: config.segmentBytes)
+        }
         clock = now
         let firstOffset = logEndOffset
 
@@ -198,9 +204,6 @@ final class LogCore {
             }
         }
         let lastOffset = next - 1
-        if batches.count > config.segmentBytes {
-            throw .appendTooLarge(size: batches.count, segmentBytes: config.segmentBytes)
-        }
         try rollIfNeeded(size: batches.count, batchCount: batchCount, lastOffset: lastOffset,
                          maxTimestamp: maxTimestamp, now: now)
         if leaderEpoch > (epochs.latestEpoch ?? -1) {

@@ -68,7 +68,8 @@ public final class LogManager: Sendable {
                 continue
             }
             guard let key = TopicPartition(directoryName: name) else { continue }
-            logs[key] = try PartitionLog.open(directory: path, config: config(key.topic), now: now, cleanShutdown: clean)
+            logs[key] = try PartitionLog.open(
+                directory: path, config: config(key.topic), now: now, cleanShutdown: clean)
         }
         // Only now, with every log loaded, may the next crash not count as clean.
         if clean {
@@ -99,7 +100,9 @@ public final class LogManager: Sendable {
         return try state.withLock { state throws(LogStoreError) in
             if state.closed { throw .closed }
             let path = directory + "/" + key.description
-            if state.logs[key] != nil || FileIO.exists(path) { throw .partitionExists(topic: topic, partition: partition) }
+            if state.logs[key] != nil || FileIO.exists(path) {
+                throw .partitionExists(topic: topic, partition: partition)
+            }
             let log = try PartitionLog.open(directory: path, config: config, now: now)
             try FileIO.syncDirectory(directory)
             state.logs[key] = log
@@ -151,12 +154,16 @@ public final class LogManager: Sendable {
         if let firstError { throw firstError }
     }
 
-    /// Closes every log and, if all closed cleanly, writes the clean-shutdown marker.
+    /// Closes every log and, only if all of them closed cleanly, writes the clean-shutdown marker.
     public func close() throws(LogStoreError) {
         try state.withLock { state throws(LogStoreError) in
             if state.closed { return }
             state.closed = true
-            for log in state.logs.values { try log.close() }
+            var firstError: LogStoreError?
+            for log in state.logs.values {
+                do throws(LogStoreError) { try log.close() } catch { firstError = firstError ?? error }
+            }
+            if let firstError { throw firstError }
             let marker = directory + "/" + Self.cleanShutdownFile
             try FileIO.replaceFile(marker, with: [], directory: directory)
         }

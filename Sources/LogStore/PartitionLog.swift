@@ -40,7 +40,9 @@ public final class PartitionLog: Sendable {
     /// `partitionLeaderEpoch` (both outside the CRC), writes them as one pwrite, updates the
     /// indexes and applies the flush policy. `leaderEpoch` must not be older than the log's latest.
     public func append(_ batches: inout [UInt8], leaderEpoch: Int32, now: Int64) throws(LogStoreError) -> AppendInfo {
-        try core.withLock { core throws(LogStoreError) in try core.append(&batches, leaderEpoch: leaderEpoch, now: now) }
+        try core.withLock { core throws(LogStoreError) in
+            try core.append(&batches, leaderEpoch: leaderEpoch, now: now)
+        }
     }
 
     /// Whole batches from the one containing `offset` (Kafka semantics: it may start before
