@@ -109,7 +109,8 @@ public final class KafkaConnection {
     public func roundTrip<Request: KafkaAPIMessage, Response: KafkaAPIMessage>(
         _ request: Request, version: Int16? = nil
     ) throws(ClientError) -> Response {
-        let v = try version ?? self.version(for: Request.self)
+        let v: Int16
+        if let version { v = version } else { v = try self.version(for: Request.self) }
         try send(request, version: v)
         return try receive()
     }

@@ -400,10 +400,22 @@ struct Generator {
             emitDecoder(fields: fields, versions: versions)
             e.line()
             emitEncoder(fields: fields, versions: versions)
-            // Nested struct definitions: inline ones, plus common structs at the top level.
+            // Every nested struct (inline at any depth, and the common structs) is declared once,
+            // directly inside the message type, as Kafka's Java generator flattens them.
+            guard isTop else { return }
             var nested: [(String, [Field])] = []
-            for f in fields where f.isStructType && !f.fields.isEmpty { nested.append((f.elementType, f.fields)) }
-            if isTop { for s in message.commonStructs { nested.append((s.name, s.fields)) } }
+            var seen = Set<String>()
+            func collect(_ fields: [Field]) {
+                for f in fields where f.isStructType && !f.fields.isEmpty {
+                    if seen.insert(f.elementType).inserted { nested.append((f.elementType, f.fields)) }
+                    collect(f.fields)
+                }
+            }
+            collect(fields)
+            for s in message.commonStructs where seen.insert(s.name).inserted {
+                nested.append((s.name, s.fields))
+                collect(s.fields)
+            }
             for (nestedName, nestedFields) in nested {
                 e.line()
                 emitStruct(name: nestedName, fields: nestedFields, versions: versions, isTop: false)

@@ -1,3 +1,4 @@
+import Broker
 import Compression
 import Foundation
 import KafkaClient
@@ -39,12 +40,11 @@ enum Bench {
         let inFlight = max(1, try options.int("in-flight", default: 4))
         let admin = try KafkaClient(bootstrap: options.bootstrap, clientId: "sluice-bench")
         let partitions = try ensureTopic(admin, topic, partitions: Int32(try options.int("partitions", default: 3)))
-        var payload = [UInt8](repeating: 0, count: size)
-        for i in payload.indices { payload[i] = UInt8(truncatingIfNeeded: 0x61 + (i * 7 + i / 13) % 26) }
+        let payload = (0..<size).map { i in UInt8(truncatingIfNeeded: 0x61 + (i * 7 + i / 13) % 26) }
         let recordsPerBatch = max(1, batchBytes / max(1, size + 10))
         let results = Results()
         let share = total / partitions.count
-        let start = Clock.monotonicNs()
+        let start = SystemClock.monotonicNs()
         var threads: [Thread] = []
         let done = DispatchGroup()
         for (i, partition) in partitions.enumerated() {
@@ -63,7 +63,7 @@ enum Bench {
                     func receiveOne() throws {
                         let response: ProduceResponse = try client.connection.receive()
                         let sent = sentAt.removeFirst()
-                        latencies.append(Clock.monotonicNs() - sent)
+                        latencies.append(SystemClock.monotonicNs() - sent)
                         outstanding -= 1
                         if let e = response.responses.first?.partitionResponses.first, e.errorCode != 0 {
                             throw CLIError("produce failed: \(KafkaError(e.errorCode))")
@@ -72,7 +72,7 @@ enum Bench {
                     while remaining > 0 {
                         let n = min(recordsPerBatch, remaining)
                         var builder = RecordBatchBuilder(codec: codec, estimatedRecordBytes: n * (size + 12))
-                        let now = Clock.nowMs()
+                        let now = SystemClock.nowMs()
                         for _ in 0..<n { builder.append(key: nil, value: payload, timestamp: now) }
                         let batch = try builder.build()
                         let request = KafkaClient.produceRequest(topic: topic, batches: [(partition, batch)], acks: acks)
@@ -80,7 +80,7 @@ enum Bench {
                             try client.connection.send(request, version: version, expectResponse: false)
                         } else {
                             while outstanding >= inFlight { try receiveOne() }
-                            sentAt.append(Clock.monotonicNs())
+                            sentAt.append(SystemClock.monotonicNs())
                             try client.connection.send(request, version: version)
                             outstanding += 1
                         }
@@ -99,14 +99,14 @@ enum Bench {
         let progress = Thread {
             while done.wait(timeout: .now() + 2) == .timedOut {
                 let n = results.records.load(ordering: .relaxed)
-                let secs = Double(Clock.monotonicNs() - start) / 1e9
+                let secs = Double(SystemClock.monotonicNs() - start) / 1e9
                 FileHandle.standardError.write(Data(String(format: "  %d records sent, %.0f records/s\n",
                                                            n, Double(n) / secs).utf8))
             }
         }
         progress.start()
         done.wait()
-        let seconds = Double(Clock.monotonicNs() - start) / 1e9
+        let seconds = Double(SystemClock.monotonicNs() - start) / 1e9
         if let failure = results.failure.withLock({ $0 }) { throw CLIError(failure) }
         let latencies = results.latenciesNs.withLock { $0 }.sorted()
         func pct(_ p: Double) -> Double {
@@ -136,7 +136,7 @@ enum Bench {
         }
         var records = 0
         var bytes = 0
-        let start = Clock.monotonicNs()
+        let start = SystemClock.monotonicNs()
         var idleRounds = 0
         while records < total && idleRounds < 50 {
             var progressed = false
@@ -153,7 +153,7 @@ enum Bench {
             }
             idleRounds = progressed ? 0 : idleRounds + 1
         }
-        let seconds = Double(Clock.monotonicNs() - start) / 1e9
+        let seconds = Double(SystemClock.monotonicNs() - start) / 1e9
         print(String(format: "RESULT mode=consume topic=%@ records=%d secs=%.3f records_per_s=%.0f MB_per_s=%.2f",
                      topic, records, seconds, Double(records) / seconds, Double(bytes) / 1e6 / seconds))
     }

@@ -1,3 +1,4 @@
+import Broker
 import Compression
 import Foundation
 import KafkaClient
@@ -57,7 +58,7 @@ enum ConsoleProducer {
                 key = Array(line[..<range.lowerBound].utf8)
                 value = Array(line[range.upperBound...].utf8)
             }
-            builder.append(key: key, value: value, headers: headers, timestamp: Clock.nowMs())
+            builder.append(key: key, value: value, headers: headers, timestamp: SystemClock.nowMs())
             if Int(builder.recordCount) >= batchRecords { try flush() }
         }
         try flush()
@@ -94,7 +95,7 @@ enum ConsoleConsumer {
             }
         }
         var printed = 0
-        var lastProgress = Clock.monotonicNs()
+        var lastProgress = SystemClock.monotonicNs()
         let out = FileHandle.standardOutput
         while printed < maxMessages {
             var gotAny = false
@@ -133,8 +134,8 @@ enum ConsoleConsumer {
                 }
             }
             if gotAny {
-                lastProgress = Clock.monotonicNs()
-            } else if timeoutMs != Int.max && Clock.monotonicNs() - lastProgress > UInt64(timeoutMs) * 1_000_000 {
+                lastProgress = SystemClock.monotonicNs()
+            } else if timeoutMs != Int.max && SystemClock.monotonicNs() - lastProgress > UInt64(timeoutMs) * 1_000_000 {
                 break
             }
         }

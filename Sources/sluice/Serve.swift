@@ -3,6 +3,11 @@ import Foundation
 
 /// `sluice serve`: with no arguments, one node on 127.0.0.1:9092 with data in ./data.
 enum Serve {
+    /// Unbuffered status lines, so a supervisor sees them at once.
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
     static func run(_ options: Options) throws {
         var config = BrokerConfig()
         if let path = options.string("config") {
@@ -16,13 +21,11 @@ enum Serve {
         let server = try BrokerServer(config: config)
         try server.start()
         let endpoints = zip(config.listenerSpecs, server.boundPorts).map { "\($0.name)://\($0.host):\($1)" }
-        print("sluice: serving \(endpoints.joined(separator: ", ")) with data in \(config.logDirectory) "
-              + "(cluster \(server.broker.metadata.clusterId))")
-        fflush(stdout)
+        say("sluice: serving \(endpoints.joined(separator: ", ")) with data in \(config.logDirectory) "
+            + "(cluster \(server.broker.metadata.clusterId))")
         let signal = SignalWaiter.waitForTermination()
-        print("sluice: signal \(signal), shutting down")
-        fflush(stdout)
+        say("sluice: signal \(signal), shutting down")
         server.shutdown()
-        print("sluice: stopped")
+        say("sluice: stopped")
     }
 }

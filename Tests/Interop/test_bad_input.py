@@ -13,7 +13,8 @@ from kafka_wire import RawConnection, api_versions, produce_v7, produce_v7_error
 @pytest.fixture(scope="module")
 def topic(broker):
     name = unique("bad")
-    AdminClient({"bootstrap.servers": broker.bootstrap}).create_topics([NewTopic(name, 1, 1)])[name].result(10)
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic(name, 1, 1)])[name].result(10)
     return name
 
 

@@ -15,7 +15,8 @@ def admin(broker):
 
 
 def create(broker, name, partitions=1, config=None):
-    futures = admin(broker).create_topics([NewTopic(name, partitions, 1, config=config or {})])
+    client = admin(broker)  # keep the handle alive until the future resolves
+    futures = client.create_topics([NewTopic(name, partitions, 1, config=config or {})])
     futures[name].result(10)
 
 
@@ -117,11 +118,15 @@ def test_admin_api(broker):
     with pytest.raises(KafkaException) as e:
         a.create_topics([NewTopic(topic, 1, 1)])[topic].result(10)
     assert e.value.args[0].name() == "TOPIC_ALREADY_EXISTS"
+    bad = unique("bad")
+    futures = a.create_topics([NewTopic(bad, 1, 1, config={"retention.ms": "soon"})])
     with pytest.raises(KafkaException) as e:
-        a.create_topics([NewTopic(unique("bad"), 1, 1, config={"retention.ms": "soon"})]).popitem()[1].result(10)
+        futures[bad].result(10)
     assert e.value.args[0].name() == "INVALID_CONFIG"
+    rf = unique("rf")
+    futures = a.create_topics([NewTopic(rf, 1, 3)])
     with pytest.raises(KafkaException) as e:
-        a.create_topics([NewTopic(unique("rf"), 1, 3)]).popitem()[1].result(10)
+        futures[rf].result(10)
     assert e.value.args[0].name() == "INVALID_REPLICATION_FACTOR"
 
     md = a.list_topics(timeout=10)

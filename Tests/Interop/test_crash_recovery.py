@@ -36,7 +36,8 @@ def read_partition(bootstrap, topic, partition, expected_min, timeout=30):
 def test_kill9_loses_no_acknowledged_record(fresh_broker):
     broker = fresh_broker()
     topic = unique("crash")
-    AdminClient({"bootstrap.servers": broker.bootstrap}).create_topics(
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics(
         [NewTopic(topic, 2, 1, config={"flush.messages": "1"})])[topic].result(10)
     acked = {0: [], 1: []}
     lock = threading.Lock()
@@ -102,7 +103,8 @@ def test_kill9_loses_no_acknowledged_record(fresh_broker):
 def test_torn_tail_recovers_valid_prefix(fresh_broker):
     broker = fresh_broker()
     topic = unique("torn")
-    AdminClient({"bootstrap.servers": broker.bootstrap}).create_topics([NewTopic(topic, 1, 1)])[topic].result(10)
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(10)
     p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
     for i in range(100):
         p.produce(topic, value=f"r{i:03d}".encode())

@@ -145,7 +145,7 @@ public final class Broker: FrameHandler, Sendable {
 
     /// Background work: flush.ms and retention. Called by the server's maintenance thread.
     public func tick() {
-        replicas.tick(now: Clock.nowMs())
+        replicas.tick(now: SystemClock.nowMs())
     }
 
     public func shutdown() {
@@ -162,7 +162,7 @@ final class BrokerStats: Sendable {
 }
 
 /// Wall-clock and monotonic time in the units Kafka uses.
-public enum Clock {
+public enum SystemClock {
     public static func nowMs() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)

@@ -7,7 +7,6 @@ public final class BrokerServer: Sendable {
     public let broker: Broker
     public let net: NetServer
     private let stopping = Atomic<Bool>(false)
-    private let maintenance = Mutex<Thread?>(nil)
 
     public init(config: BrokerConfig) throws {
         broker = try Broker(config: config)
@@ -38,7 +37,6 @@ public final class BrokerServer: Sendable {
         }
         thread.name = "maintenance"
         thread.start()
-        maintenance.withLock { $0 = thread }
     }
 
     public var boundPorts: [Int] { net.boundPorts }

@@ -39,7 +39,7 @@ public final class DelayedOperation: Sendable {
                 return true
             case Phase.checking, Phase.dirty:
                 if forced {
-                    Thread.yield()
+                    sched_yield()
                     continue
                 }
                 if current == Phase.dirty { return false }
@@ -83,7 +83,6 @@ public final class Purgatory: Sendable {
 
     private let state = Mutex(State())
     private let wakeup = NSCondition()
-    private let thread = Mutex<Thread?>(nil)
 
     public init() {}
 
@@ -91,7 +90,6 @@ public final class Purgatory: Sendable {
         let t = Thread { [self] in self.timerLoop() }
         t.name = "purgatory-timer"
         t.start()
-        thread.withLock { $0 = t }
     }
 
     public func stop() {

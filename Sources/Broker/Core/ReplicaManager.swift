@@ -39,7 +39,11 @@ public final class ReplicaManager: Sendable {
     init(directory: String, metadata: MetadataStore, resolver: ConfigResolver) throws {
         self.metadata = metadata
         self.resolverState = Mutex(resolver)
-        logManager = try LogManager(directory: directory, now: Clock.nowMs())
+        let topics = Dictionary(uniqueKeysWithValues: metadata.topics.map { ($0.name, $0.configs) })
+        logManager = try LogManager(
+            directory: directory, now: SystemClock.nowMs(),
+            retentionCheckIntervalMs: resolver.broker.int64("log.retention.check.interval.ms"),
+            config: { topic in resolver.logConfig(overrides: topics[topic] ?? [:]) })
         // Bring the logs in line with the metadata: open known partitions, create missing ones
         // (a crash between the metadata write and the directory creation), drop orphans.
         var expected = Set<String>()
@@ -49,8 +53,8 @@ public final class ReplicaManager: Sendable {
                 try openPartition(topic: topic, index: p)
             }
         }
-        for (topic, partition) in logManager.partitionNames where !expected.contains("\(topic)-\(partition)") {
-            try? logManager.deletePartition(topic: topic, partition: partition)
+        for key in logManager.logs.keys where !expected.contains(key.description) {
+            try? logManager.deletePartition(topic: key.topic, partition: key.partition)
         }
     }
 
@@ -63,8 +67,9 @@ public final class ReplicaManager: Sendable {
 
     private func openPartition(topic: TopicMetadata, index: Int32) throws {
         let r = resolver
-        let log = try logManager.createOrOpenPartition(topic: topic.name, partition: index,
-                                                      config: r.logConfig(overrides: topic.configs))
+        let log = try logManager.log(topic: topic.name, partition: index)
+            ?? logManager.createPartition(topic: topic.name, partition: index,
+                                          config: r.logConfig(overrides: topic.configs), now: SystemClock.nowMs())
         let partition = Partition(topic: topic.name, index: index, log: log,
                                   policy: r.producePolicy(overrides: topic.configs), leaderEpoch: topic.leaderEpoch)
         partitions.withLock { $0[partition.key] = partition }
@@ -109,16 +114,16 @@ public final class ReplicaManager: Sendable {
         let logConfig = r.logConfig(overrides: topic.configs)
         let policy = r.producePolicy(overrides: topic.configs)
         for p in partitions(of: topic.name) {
-            p.log.updateConfig(logConfig)
+            try? p.log.updateConfig(logConfig)
             p.policyState.withLock { $0 = policy }
         }
     }
 
     func tick(now: Int64) {
-        logManager.tick(now: now)
+        try? logManager.tick(now: now)
     }
 
     func closeAll() {
-        logManager.closeAll()
+        try? logManager.close()
     }
 }

@@ -15,7 +15,7 @@ extension Broker {
         let acks = request.acks
         var response = ProduceResponse()
         var anyError = false
-        let now = Clock.nowMs()
+        let now = SystemClock.nowMs()
         for t in request.topicData.indices {
             var topicResponse = ProduceResponse.TopicProduceResponse()
             topicResponse.name = request.topicData[t].name

@@ -17,7 +17,7 @@ extension Broker {
             return .respond(first.response)
         }
         let keys = request.topics.flatMap { t in t.partitions.map { PartitionKey(t.topic, $0.partition) } }
-        let deadline = Clock.monotonicNs() + UInt64(request.maxWaitMs) * 1_000_000
+        let deadline = SystemClock.monotonicNs() + UInt64(request.maxWaitMs) * 1_000_000
         let operation = DelayedOperation(deadline: deadline, watchKeys: keys) { [self] forced in
             let result = readFetch(request, version: header.apiVersion)
             guard forced || result.bytes >= Int(request.minBytes) || result.hasError else { return false }
@@ -71,8 +71,8 @@ extension Broker {
                     do {
                         let read = try log.read(from: p.fetchOffset, maxBytes: budget, maxOffset: highWatermark,
                                                 minOneBatch: total == 0)
-                        data.records = read.bytes
-                        total += read.bytes.count
+                        data.records = read.records
+                        total += read.records.count
                     } catch {
                         data.errorCode = KafkaError.kafkaStorageError.rawValue
                         hasError = true

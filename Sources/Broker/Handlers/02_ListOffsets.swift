@@ -44,9 +44,13 @@ extension Broker {
         case Self.earliestTimestamp:
             answer.offset = log.logStartOffset
         case Self.maxTimestamp:
-            if let found = log.maxTimestampOffset() {
-                answer.offset = found.offset
-                answer.timestamp = found.timestamp
+            do {
+                if let found = try log.maxTimestampOffset() {
+                    answer.offset = found.offset
+                    answer.timestamp = found.timestamp
+                }
+            } catch {
+                answer.errorCode = KafkaError.kafkaStorageError.rawValue
             }
         default:
             if p.timestamp < 0 {

@@ -106,76 +106,76 @@ public struct CreateTopicsRequest: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct CreatableReplicaAssignment: KafkaMessage {
-            public var partitionIndex: Int32 = 0
-            public var brokerIds: [Int32] = []
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct CreatableReplicaAssignment: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        public var brokerIds: [Int32] = []
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 5
-                self.partitionIndex = try r.readInt32()
-                if let n = try r.readArrayCount(flexible: flexible) {
-                    var items = [Int32]()
-                    items.reserveCapacity(n)
-                    for _ in 0..<n { items.append(try r.readInt32()) }
-                    self.brokerIds = items
-                } else {
-                    throw .unexpectedNull("BrokerIds")
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
-                }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 5
+            self.partitionIndex = try r.readInt32()
+            if let n = try r.readArrayCount(flexible: flexible) {
+                var items = [Int32]()
+                items.reserveCapacity(n)
+                for _ in 0..<n { items.append(try r.readInt32()) }
+                self.brokerIds = items
+            } else {
+                throw .unexpectedNull("BrokerIds")
             }
-
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 5
-                w.writeInt32(self.partitionIndex)
-                w.writeArrayCount(self.brokerIds.count, flexible: flexible)
-                for item in self.brokerIds { w.writeInt32(item) }
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
         }
 
-        public struct CreatableTopicConfig: KafkaMessage {
-            public var name: String = ""
-            public var value: String? = ""
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 5
+            w.writeInt32(self.partitionIndex)
+            w.writeArrayCount(self.brokerIds.count, flexible: flexible)
+            for item in self.brokerIds { w.writeInt32(item) }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
+            }
+        }
+    }
 
-            public init() {}
+    public struct CreatableTopicConfig: KafkaMessage {
+        public var name: String = ""
+        public var value: String? = ""
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 5
-                self.name = try r.readString(flexible: flexible)
-                self.value = try r.readNullableString(flexible: flexible)
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init() {}
+
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 5
+            self.name = try r.readString(flexible: flexible)
+            self.value = try r.readNullableString(flexible: flexible)
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 5
-                w.writeString(self.name, flexible: flexible)
-                w.writeNullableString(self.value, flexible: flexible)
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 5
+            w.writeString(self.name, flexible: flexible)
+            w.writeNullableString(self.value, flexible: flexible)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

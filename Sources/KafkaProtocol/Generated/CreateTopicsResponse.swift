@@ -144,65 +144,65 @@ public struct CreateTopicsResponse: KafkaAPIMessage {
                 w.writeTaggedFields(known, unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct CreatableTopicConfigs: KafkaMessage {
-            public var name: String = ""
-            public var value: String? = ""
-            public var readOnly: Bool = false
-            public var configSource: Int8 = -1
-            public var isSensitive: Bool = false
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct CreatableTopicConfigs: KafkaMessage {
+        public var name: String = ""
+        public var value: String? = ""
+        public var readOnly: Bool = false
+        public var configSource: Int8 = -1
+        public var isSensitive: Bool = false
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 5
-                if version >= 5 {
-                    self.name = try r.readString(flexible: flexible)
-                }
-                if version >= 5 {
-                    self.value = try r.readNullableString(flexible: flexible)
-                }
-                if version >= 5 {
-                    self.readOnly = try r.readBool()
-                }
-                if version >= 5 {
-                    self.configSource = try r.readInt8()
-                }
-                if version >= 5 {
-                    self.isSensitive = try r.readBool()
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 5
+            if version >= 5 {
+                self.name = try r.readString(flexible: flexible)
+            }
+            if version >= 5 {
+                self.value = try r.readNullableString(flexible: flexible)
+            }
+            if version >= 5 {
+                self.readOnly = try r.readBool()
+            }
+            if version >= 5 {
+                self.configSource = try r.readInt8()
+            }
+            if version >= 5 {
+                self.isSensitive = try r.readBool()
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 5
-                if version >= 5 {
-                    w.writeString(self.name, flexible: flexible)
-                }
-                if version >= 5 {
-                    w.writeNullableString(self.value, flexible: flexible)
-                }
-                if version >= 5 {
-                    w.writeBool(self.readOnly)
-                }
-                if version >= 5 {
-                    w.writeInt8(self.configSource)
-                }
-                if version >= 5 {
-                    w.writeBool(self.isSensitive)
-                }
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 5
+            if version >= 5 {
+                w.writeString(self.name, flexible: flexible)
+            }
+            if version >= 5 {
+                w.writeNullableString(self.value, flexible: flexible)
+            }
+            if version >= 5 {
+                w.writeBool(self.readOnly)
+            }
+            if version >= 5 {
+                w.writeInt8(self.configSource)
+            }
+            if version >= 5 {
+                w.writeBool(self.isSensitive)
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

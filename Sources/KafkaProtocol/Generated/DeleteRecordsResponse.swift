@@ -82,39 +82,39 @@ public struct DeleteRecordsResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct DeleteRecordsPartitionResult: KafkaMessage {
-            public var partitionIndex: Int32 = 0
-            public var lowWatermark: Int64 = 0
-            public var errorCode: Int16 = 0
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct DeleteRecordsPartitionResult: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        public var lowWatermark: Int64 = 0
+        public var errorCode: Int16 = 0
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 2
-                self.partitionIndex = try r.readInt32()
-                self.lowWatermark = try r.readInt64()
-                self.errorCode = try r.readInt16()
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 2
+            self.partitionIndex = try r.readInt32()
+            self.lowWatermark = try r.readInt64()
+            self.errorCode = try r.readInt16()
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 2
-                w.writeInt32(self.partitionIndex)
-                w.writeInt64(self.lowWatermark)
-                w.writeInt16(self.errorCode)
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 2
+            w.writeInt32(self.partitionIndex)
+            w.writeInt64(self.lowWatermark)
+            w.writeInt16(self.errorCode)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

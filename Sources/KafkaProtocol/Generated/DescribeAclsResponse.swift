@@ -98,42 +98,42 @@ public struct DescribeAclsResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct AclDescription: KafkaMessage {
-            public var principal: String = ""
-            public var host: String = ""
-            public var operation: Int8 = 0
-            public var permissionType: Int8 = 0
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct AclDescription: KafkaMessage {
+        public var principal: String = ""
+        public var host: String = ""
+        public var operation: Int8 = 0
+        public var permissionType: Int8 = 0
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 2
-                self.principal = try r.readString(flexible: flexible)
-                self.host = try r.readString(flexible: flexible)
-                self.operation = try r.readInt8()
-                self.permissionType = try r.readInt8()
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 2
+            self.principal = try r.readString(flexible: flexible)
+            self.host = try r.readString(flexible: flexible)
+            self.operation = try r.readInt8()
+            self.permissionType = try r.readInt8()
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 2
-                w.writeString(self.principal, flexible: flexible)
-                w.writeString(self.host, flexible: flexible)
-                w.writeInt8(self.operation)
-                w.writeInt8(self.permissionType)
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 2
+            w.writeString(self.principal, flexible: flexible)
+            w.writeString(self.host, flexible: flexible)
+            w.writeInt8(self.operation)
+            w.writeInt8(self.permissionType)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

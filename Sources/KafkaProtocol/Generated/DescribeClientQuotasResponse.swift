@@ -102,68 +102,68 @@ public struct DescribeClientQuotasResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct EntityData: KafkaMessage {
-            public var entityType: String = ""
-            public var entityName: String? = ""
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct EntityData: KafkaMessage {
+        public var entityType: String = ""
+        public var entityName: String? = ""
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 1
-                self.entityType = try r.readString(flexible: flexible)
-                self.entityName = try r.readNullableString(flexible: flexible)
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
-                }
-            }
-
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 1
-                w.writeString(self.entityType, flexible: flexible)
-                w.writeNullableString(self.entityName, flexible: flexible)
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 1
+            self.entityType = try r.readString(flexible: flexible)
+            self.entityName = try r.readNullableString(flexible: flexible)
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
         }
 
-        public struct ValueData: KafkaMessage {
-            public var key: String = ""
-            public var value: Double = 0
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 1
+            w.writeString(self.entityType, flexible: flexible)
+            w.writeNullableString(self.entityName, flexible: flexible)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
+            }
+        }
+    }
 
-            public init() {}
+    public struct ValueData: KafkaMessage {
+        public var key: String = ""
+        public var value: Double = 0
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 1
-                self.key = try r.readString(flexible: flexible)
-                self.value = try r.readFloat64()
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init() {}
+
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 1
+            self.key = try r.readString(flexible: flexible)
+            self.value = try r.readFloat64()
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 1
-                w.writeString(self.key, flexible: flexible)
-                w.writeFloat64(self.value)
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 1
+            w.writeString(self.key, flexible: flexible)
+            w.writeFloat64(self.value)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

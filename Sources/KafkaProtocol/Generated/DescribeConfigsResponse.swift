@@ -91,132 +91,132 @@ public struct DescribeConfigsResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct DescribeConfigsResourceResult: KafkaMessage {
-            public var name: String = ""
-            public var value: String? = ""
-            public var readOnly: Bool = false
-            public var isDefault: Bool = false
-            public var configSource: Int8 = -1
-            public var isSensitive: Bool = false
-            public var synonyms: [DescribeConfigsSynonym] = []
-            public var configType: Int8 = 0
-            public var documentation: String? = ""
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct DescribeConfigsResourceResult: KafkaMessage {
+        public var name: String = ""
+        public var value: String? = ""
+        public var readOnly: Bool = false
+        public var isDefault: Bool = false
+        public var configSource: Int8 = -1
+        public var isSensitive: Bool = false
+        public var synonyms: [DescribeConfigsSynonym] = []
+        public var configType: Int8 = 0
+        public var documentation: String? = ""
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 4
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 4
+            self.name = try r.readString(flexible: flexible)
+            self.value = try r.readNullableString(flexible: flexible)
+            self.readOnly = try r.readBool()
+            if version <= 0 {
+                self.isDefault = try r.readBool()
+            }
+            if version >= 1 {
+                self.configSource = try r.readInt8()
+            }
+            self.isSensitive = try r.readBool()
+            if version >= 1 {
+                if let n = try r.readArrayCount(flexible: flexible) {
+                    var items = [DescribeConfigsSynonym]()
+                    items.reserveCapacity(n)
+                    for _ in 0..<n { items.append(try DescribeConfigsSynonym(from: &r, version: version)) }
+                    self.synonyms = items
+                } else {
+                    throw .unexpectedNull("Synonyms")
+                }
+            }
+            if version >= 3 {
+                self.configType = try r.readInt8()
+            }
+            if version >= 3 {
+                self.documentation = try r.readNullableString(flexible: flexible)
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
+                }
+            }
+        }
+
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 4
+            w.writeString(self.name, flexible: flexible)
+            w.writeNullableString(self.value, flexible: flexible)
+            w.writeBool(self.readOnly)
+            if version <= 0 {
+                w.writeBool(self.isDefault)
+            }
+            if version >= 1 {
+                w.writeInt8(self.configSource)
+            }
+            w.writeBool(self.isSensitive)
+            if version >= 1 {
+                w.writeArrayCount(self.synonyms.count, flexible: flexible)
+                for item in self.synonyms { item.encode(to: &w, version: version) }
+            }
+            if version >= 3 {
+                w.writeInt8(self.configType)
+            }
+            if version >= 3 {
+                w.writeNullableString(self.documentation, flexible: flexible)
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
+            }
+        }
+    }
+
+    public struct DescribeConfigsSynonym: KafkaMessage {
+        public var name: String = ""
+        public var value: String? = ""
+        public var source: Int8 = 0
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
+
+        public init() {}
+
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 4
+            if version >= 1 {
                 self.name = try r.readString(flexible: flexible)
+            }
+            if version >= 1 {
                 self.value = try r.readNullableString(flexible: flexible)
-                self.readOnly = try r.readBool()
-                if version <= 0 {
-                    self.isDefault = try r.readBool()
-                }
-                if version >= 1 {
-                    self.configSource = try r.readInt8()
-                }
-                self.isSensitive = try r.readBool()
-                if version >= 1 {
-                    if let n = try r.readArrayCount(flexible: flexible) {
-                        var items = [DescribeConfigsSynonym]()
-                        items.reserveCapacity(n)
-                        for _ in 0..<n { items.append(try DescribeConfigsSynonym(from: &r, version: version)) }
-                        self.synonyms = items
-                    } else {
-                        throw .unexpectedNull("Synonyms")
-                    }
-                }
-                if version >= 3 {
-                    self.configType = try r.readInt8()
-                }
-                if version >= 3 {
-                    self.documentation = try r.readNullableString(flexible: flexible)
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+            }
+            if version >= 1 {
+                self.source = try r.readInt8()
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 4
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 4
+            if version >= 1 {
                 w.writeString(self.name, flexible: flexible)
-                w.writeNullableString(self.value, flexible: flexible)
-                w.writeBool(self.readOnly)
-                if version <= 0 {
-                    w.writeBool(self.isDefault)
-                }
-                if version >= 1 {
-                    w.writeInt8(self.configSource)
-                }
-                w.writeBool(self.isSensitive)
-                if version >= 1 {
-                    w.writeArrayCount(self.synonyms.count, flexible: flexible)
-                    for item in self.synonyms { item.encode(to: &w, version: version) }
-                }
-                if version >= 3 {
-                    w.writeInt8(self.configType)
-                }
-                if version >= 3 {
-                    w.writeNullableString(self.documentation, flexible: flexible)
-                }
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
             }
-
-            public struct DescribeConfigsSynonym: KafkaMessage {
-                public var name: String = ""
-                public var value: String? = ""
-                public var source: Int8 = 0
-                /// Tagged fields this codec does not know, kept so the message round-trips.
-                public var unknownTaggedFields: [TaggedField] = []
-
-                public init() {}
-
-                public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                    let flexible = version >= 4
-                    if version >= 1 {
-                        self.name = try r.readString(flexible: flexible)
-                    }
-                    if version >= 1 {
-                        self.value = try r.readNullableString(flexible: flexible)
-                    }
-                    if version >= 1 {
-                        self.source = try r.readInt8()
-                    }
-                    if flexible {
-                        let count = try r.readUnsignedVarint()
-                        for _ in 0..<count {
-                            let tag = try r.readUnsignedVarint()
-                            let size = Int(try r.readUnsignedVarint())
-                            unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                        }
-                    }
-                }
-
-                public func encode(to w: inout WireWriter, version: Int16) {
-                    let flexible = version >= 4
-                    if version >= 1 {
-                        w.writeString(self.name, flexible: flexible)
-                    }
-                    if version >= 1 {
-                        w.writeNullableString(self.value, flexible: flexible)
-                    }
-                    if version >= 1 {
-                        w.writeInt8(self.source)
-                    }
-                    if flexible {
-                        w.writeTaggedFields([], unknown: unknownTaggedFields)
-                    }
-                }
+            if version >= 1 {
+                w.writeNullableString(self.value, flexible: flexible)
+            }
+            if version >= 1 {
+                w.writeInt8(self.source)
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

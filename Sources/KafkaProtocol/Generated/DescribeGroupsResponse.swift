@@ -105,52 +105,52 @@ public struct DescribeGroupsResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct DescribedGroupMember: KafkaMessage {
-            public var memberId: String = ""
-            public var groupInstanceId: String? = nil
-            public var clientId: String = ""
-            public var clientHost: String = ""
-            public var memberMetadata: [UInt8] = []
-            public var memberAssignment: [UInt8] = []
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct DescribedGroupMember: KafkaMessage {
+        public var memberId: String = ""
+        public var groupInstanceId: String? = nil
+        public var clientId: String = ""
+        public var clientHost: String = ""
+        public var memberMetadata: [UInt8] = []
+        public var memberAssignment: [UInt8] = []
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 5
-                self.memberId = try r.readString(flexible: flexible)
-                if version >= 4 {
-                    self.groupInstanceId = try r.readNullableString(flexible: flexible)
-                }
-                self.clientId = try r.readString(flexible: flexible)
-                self.clientHost = try r.readString(flexible: flexible)
-                self.memberMetadata = try r.readBytes(flexible: flexible)
-                self.memberAssignment = try r.readBytes(flexible: flexible)
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 5
+            self.memberId = try r.readString(flexible: flexible)
+            if version >= 4 {
+                self.groupInstanceId = try r.readNullableString(flexible: flexible)
+            }
+            self.clientId = try r.readString(flexible: flexible)
+            self.clientHost = try r.readString(flexible: flexible)
+            self.memberMetadata = try r.readBytes(flexible: flexible)
+            self.memberAssignment = try r.readBytes(flexible: flexible)
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 5
-                w.writeString(self.memberId, flexible: flexible)
-                if version >= 4 {
-                    w.writeNullableString(self.groupInstanceId, flexible: flexible)
-                }
-                w.writeString(self.clientId, flexible: flexible)
-                w.writeString(self.clientHost, flexible: flexible)
-                w.writeBytes(self.memberMetadata, flexible: flexible)
-                w.writeBytes(self.memberAssignment, flexible: flexible)
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 5
+            w.writeString(self.memberId, flexible: flexible)
+            if version >= 4 {
+                w.writeNullableString(self.groupInstanceId, flexible: flexible)
+            }
+            w.writeString(self.clientId, flexible: flexible)
+            w.writeString(self.clientHost, flexible: flexible)
+            w.writeBytes(self.memberMetadata, flexible: flexible)
+            w.writeBytes(self.memberAssignment, flexible: flexible)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

@@ -106,82 +106,82 @@ public struct DescribeLogDirsResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct DescribeLogDirsTopic: KafkaMessage {
-            public var name: String = ""
-            public var partitions: [DescribeLogDirsPartition] = []
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct DescribeLogDirsTopic: KafkaMessage {
+        public var name: String = ""
+        public var partitions: [DescribeLogDirsPartition] = []
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 2
-                self.name = try r.readString(flexible: flexible)
-                if let n = try r.readArrayCount(flexible: flexible) {
-                    var items = [DescribeLogDirsPartition]()
-                    items.reserveCapacity(n)
-                    for _ in 0..<n { items.append(try DescribeLogDirsPartition(from: &r, version: version)) }
-                    self.partitions = items
-                } else {
-                    throw .unexpectedNull("Partitions")
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 2
+            self.name = try r.readString(flexible: flexible)
+            if let n = try r.readArrayCount(flexible: flexible) {
+                var items = [DescribeLogDirsPartition]()
+                items.reserveCapacity(n)
+                for _ in 0..<n { items.append(try DescribeLogDirsPartition(from: &r, version: version)) }
+                self.partitions = items
+            } else {
+                throw .unexpectedNull("Partitions")
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 2
-                w.writeString(self.name, flexible: flexible)
-                w.writeArrayCount(self.partitions.count, flexible: flexible)
-                for item in self.partitions { item.encode(to: &w, version: version) }
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 2
+            w.writeString(self.name, flexible: flexible)
+            w.writeArrayCount(self.partitions.count, flexible: flexible)
+            for item in self.partitions { item.encode(to: &w, version: version) }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
+            }
+        }
+    }
+
+    public struct DescribeLogDirsPartition: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        public var partitionSize: Int64 = 0
+        public var offsetLag: Int64 = 0
+        public var isFutureKey: Bool = false
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
+
+        public init() {}
+
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 2
+            self.partitionIndex = try r.readInt32()
+            self.partitionSize = try r.readInt64()
+            self.offsetLag = try r.readInt64()
+            self.isFutureKey = try r.readBool()
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public struct DescribeLogDirsPartition: KafkaMessage {
-                public var partitionIndex: Int32 = 0
-                public var partitionSize: Int64 = 0
-                public var offsetLag: Int64 = 0
-                public var isFutureKey: Bool = false
-                /// Tagged fields this codec does not know, kept so the message round-trips.
-                public var unknownTaggedFields: [TaggedField] = []
-
-                public init() {}
-
-                public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                    let flexible = version >= 2
-                    self.partitionIndex = try r.readInt32()
-                    self.partitionSize = try r.readInt64()
-                    self.offsetLag = try r.readInt64()
-                    self.isFutureKey = try r.readBool()
-                    if flexible {
-                        let count = try r.readUnsignedVarint()
-                        for _ in 0..<count {
-                            let tag = try r.readUnsignedVarint()
-                            let size = Int(try r.readUnsignedVarint())
-                            unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                        }
-                    }
-                }
-
-                public func encode(to w: inout WireWriter, version: Int16) {
-                    let flexible = version >= 2
-                    w.writeInt32(self.partitionIndex)
-                    w.writeInt64(self.partitionSize)
-                    w.writeInt64(self.offsetLag)
-                    w.writeBool(self.isFutureKey)
-                    if flexible {
-                        w.writeTaggedFields([], unknown: unknownTaggedFields)
-                    }
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 2
+            w.writeInt32(self.partitionIndex)
+            w.writeInt64(self.partitionSize)
+            w.writeInt64(self.offsetLag)
+            w.writeBool(self.isFutureKey)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

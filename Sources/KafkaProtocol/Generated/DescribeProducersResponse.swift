@@ -82,94 +82,94 @@ public struct DescribeProducersResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct PartitionResponse: KafkaMessage {
-            public var partitionIndex: Int32 = 0
-            public var errorCode: Int16 = 0
-            public var errorMessage: String? = nil
-            public var activeProducers: [ProducerState] = []
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct PartitionResponse: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        public var errorCode: Int16 = 0
+        public var errorMessage: String? = nil
+        public var activeProducers: [ProducerState] = []
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 0
-                self.partitionIndex = try r.readInt32()
-                self.errorCode = try r.readInt16()
-                self.errorMessage = try r.readNullableString(flexible: flexible)
-                if let n = try r.readArrayCount(flexible: flexible) {
-                    var items = [ProducerState]()
-                    items.reserveCapacity(n)
-                    for _ in 0..<n { items.append(try ProducerState(from: &r, version: version)) }
-                    self.activeProducers = items
-                } else {
-                    throw .unexpectedNull("ActiveProducers")
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 0
+            self.partitionIndex = try r.readInt32()
+            self.errorCode = try r.readInt16()
+            self.errorMessage = try r.readNullableString(flexible: flexible)
+            if let n = try r.readArrayCount(flexible: flexible) {
+                var items = [ProducerState]()
+                items.reserveCapacity(n)
+                for _ in 0..<n { items.append(try ProducerState(from: &r, version: version)) }
+                self.activeProducers = items
+            } else {
+                throw .unexpectedNull("ActiveProducers")
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 0
-                w.writeInt32(self.partitionIndex)
-                w.writeInt16(self.errorCode)
-                w.writeNullableString(self.errorMessage, flexible: flexible)
-                w.writeArrayCount(self.activeProducers.count, flexible: flexible)
-                for item in self.activeProducers { item.encode(to: &w, version: version) }
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 0
+            w.writeInt32(self.partitionIndex)
+            w.writeInt16(self.errorCode)
+            w.writeNullableString(self.errorMessage, flexible: flexible)
+            w.writeArrayCount(self.activeProducers.count, flexible: flexible)
+            for item in self.activeProducers { item.encode(to: &w, version: version) }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
+            }
+        }
+    }
+
+    public struct ProducerState: KafkaMessage {
+        public var producerId: Int64 = 0
+        public var producerEpoch: Int32 = 0
+        public var lastSequence: Int32 = -1
+        public var lastTimestamp: Int64 = -1
+        public var coordinatorEpoch: Int32 = 0
+        public var currentTxnStartOffset: Int64 = -1
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
+
+        public init() {}
+
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 0
+            self.producerId = try r.readInt64()
+            self.producerEpoch = try r.readInt32()
+            self.lastSequence = try r.readInt32()
+            self.lastTimestamp = try r.readInt64()
+            self.coordinatorEpoch = try r.readInt32()
+            self.currentTxnStartOffset = try r.readInt64()
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public struct ProducerState: KafkaMessage {
-                public var producerId: Int64 = 0
-                public var producerEpoch: Int32 = 0
-                public var lastSequence: Int32 = -1
-                public var lastTimestamp: Int64 = -1
-                public var coordinatorEpoch: Int32 = 0
-                public var currentTxnStartOffset: Int64 = -1
-                /// Tagged fields this codec does not know, kept so the message round-trips.
-                public var unknownTaggedFields: [TaggedField] = []
-
-                public init() {}
-
-                public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                    let flexible = version >= 0
-                    self.producerId = try r.readInt64()
-                    self.producerEpoch = try r.readInt32()
-                    self.lastSequence = try r.readInt32()
-                    self.lastTimestamp = try r.readInt64()
-                    self.coordinatorEpoch = try r.readInt32()
-                    self.currentTxnStartOffset = try r.readInt64()
-                    if flexible {
-                        let count = try r.readUnsignedVarint()
-                        for _ in 0..<count {
-                            let tag = try r.readUnsignedVarint()
-                            let size = Int(try r.readUnsignedVarint())
-                            unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                        }
-                    }
-                }
-
-                public func encode(to w: inout WireWriter, version: Int16) {
-                    let flexible = version >= 0
-                    w.writeInt64(self.producerId)
-                    w.writeInt32(self.producerEpoch)
-                    w.writeInt32(self.lastSequence)
-                    w.writeInt64(self.lastTimestamp)
-                    w.writeInt32(self.coordinatorEpoch)
-                    w.writeInt64(self.currentTxnStartOffset)
-                    if flexible {
-                        w.writeTaggedFields([], unknown: unknownTaggedFields)
-                    }
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 0
+            w.writeInt64(self.producerId)
+            w.writeInt32(self.producerEpoch)
+            w.writeInt32(self.lastSequence)
+            w.writeInt64(self.lastTimestamp)
+            w.writeInt32(self.coordinatorEpoch)
+            w.writeInt64(self.currentTxnStartOffset)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

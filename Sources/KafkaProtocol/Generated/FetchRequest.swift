@@ -222,77 +222,77 @@ public struct FetchRequest: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct FetchPartition: KafkaMessage {
-            public var partition: Int32 = 0
-            public var currentLeaderEpoch: Int32 = -1
-            public var fetchOffset: Int64 = 0
-            public var lastFetchedEpoch: Int32 = -1
-            public var logStartOffset: Int64 = -1
-            public var partitionMaxBytes: Int32 = 0
-            public var replicaDirectoryId: KafkaUUID = .zero
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct FetchPartition: KafkaMessage {
+        public var partition: Int32 = 0
+        public var currentLeaderEpoch: Int32 = -1
+        public var fetchOffset: Int64 = 0
+        public var lastFetchedEpoch: Int32 = -1
+        public var logStartOffset: Int64 = -1
+        public var partitionMaxBytes: Int32 = 0
+        public var replicaDirectoryId: KafkaUUID = .zero
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 12
-                self.partition = try r.readInt32()
-                if version >= 9 {
-                    self.currentLeaderEpoch = try r.readInt32()
-                }
-                self.fetchOffset = try r.readInt64()
-                if version >= 12 {
-                    self.lastFetchedEpoch = try r.readInt32()
-                }
-                if version >= 5 {
-                    self.logStartOffset = try r.readInt64()
-                }
-                self.partitionMaxBytes = try r.readInt32()
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        var sub = try r.subReader(size)
-                        switch tag {
-                            case 0 where version >= 17:
-                                do {
-                                    var r = sub
-                                    self.replicaDirectoryId = try r.readUUID()
-                                    sub = r
-                                }
-                            default:
-                                unknownTaggedFields.append(TaggedField(tag: tag, data: try sub.readRawBytes(size)))
-                        }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 12
+            self.partition = try r.readInt32()
+            if version >= 9 {
+                self.currentLeaderEpoch = try r.readInt32()
+            }
+            self.fetchOffset = try r.readInt64()
+            if version >= 12 {
+                self.lastFetchedEpoch = try r.readInt32()
+            }
+            if version >= 5 {
+                self.logStartOffset = try r.readInt64()
+            }
+            self.partitionMaxBytes = try r.readInt32()
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    var sub = try r.subReader(size)
+                    switch tag {
+                        case 0 where version >= 17:
+                            do {
+                                var r = sub
+                                self.replicaDirectoryId = try r.readUUID()
+                                sub = r
+                            }
+                        default:
+                            unknownTaggedFields.append(TaggedField(tag: tag, data: try sub.readRawBytes(size)))
                     }
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 12
-                w.writeInt32(self.partition)
-                if version >= 9 {
-                    w.writeInt32(self.currentLeaderEpoch)
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 12
+            w.writeInt32(self.partition)
+            if version >= 9 {
+                w.writeInt32(self.currentLeaderEpoch)
+            }
+            w.writeInt64(self.fetchOffset)
+            if version >= 12 {
+                w.writeInt32(self.lastFetchedEpoch)
+            }
+            if version >= 5 {
+                w.writeInt64(self.logStartOffset)
+            }
+            w.writeInt32(self.partitionMaxBytes)
+            if flexible {
+                var known = [TaggedField]()
+                if version >= 17 && self.replicaDirectoryId != .zero {
+                    var w = WireWriter()
+                    w.writeUUID(self.replicaDirectoryId)
+                    known.append(TaggedField(tag: 0, data: w.bytes))
                 }
-                w.writeInt64(self.fetchOffset)
-                if version >= 12 {
-                    w.writeInt32(self.lastFetchedEpoch)
-                }
-                if version >= 5 {
-                    w.writeInt64(self.logStartOffset)
-                }
-                w.writeInt32(self.partitionMaxBytes)
-                if flexible {
-                    var known = [TaggedField]()
-                    if version >= 17 && self.replicaDirectoryId != .zero {
-                        var w = WireWriter()
-                        w.writeUUID(self.replicaDirectoryId)
-                        known.append(TaggedField(tag: 0, data: w.bytes))
-                    }
-                    w.writeTaggedFields(known, unknown: unknownTaggedFields)
-                }
+                w.writeTaggedFields(known, unknown: unknownTaggedFields)
             }
         }
     }

@@ -136,277 +136,277 @@ public struct FetchResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct PartitionData: KafkaMessage {
-            public var partitionIndex: Int32 = 0
-            public var errorCode: Int16 = 0
-            public var highWatermark: Int64 = 0
-            public var lastStableOffset: Int64 = -1
-            public var logStartOffset: Int64 = -1
-            public var divergingEpoch: EpochEndOffset = EpochEndOffset()
-            public var currentLeader: LeaderIdAndEpoch = LeaderIdAndEpoch()
-            public var snapshotId: SnapshotId = SnapshotId()
-            public var abortedTransactions: [AbortedTransaction]? = []
-            public var preferredReadReplica: Int32 = -1
-            public var records: [UInt8]? = []
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct PartitionData: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        public var errorCode: Int16 = 0
+        public var highWatermark: Int64 = 0
+        public var lastStableOffset: Int64 = -1
+        public var logStartOffset: Int64 = -1
+        public var divergingEpoch: EpochEndOffset = EpochEndOffset()
+        public var currentLeader: LeaderIdAndEpoch = LeaderIdAndEpoch()
+        public var snapshotId: SnapshotId = SnapshotId()
+        public var abortedTransactions: [AbortedTransaction]? = []
+        public var preferredReadReplica: Int32 = -1
+        public var records: [UInt8]? = []
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 12
-                self.partitionIndex = try r.readInt32()
-                self.errorCode = try r.readInt16()
-                self.highWatermark = try r.readInt64()
-                if version >= 4 {
-                    self.lastStableOffset = try r.readInt64()
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 12
+            self.partitionIndex = try r.readInt32()
+            self.errorCode = try r.readInt16()
+            self.highWatermark = try r.readInt64()
+            if version >= 4 {
+                self.lastStableOffset = try r.readInt64()
+            }
+            if version >= 5 {
+                self.logStartOffset = try r.readInt64()
+            }
+            if version >= 4 {
+                if let n = try r.readArrayCount(flexible: flexible) {
+                    var items = [AbortedTransaction]()
+                    items.reserveCapacity(n)
+                    for _ in 0..<n { items.append(try AbortedTransaction(from: &r, version: version)) }
+                    self.abortedTransactions = items
+                } else if true {
+                    self.abortedTransactions = nil
+                } else {
+                    throw .unexpectedNull("AbortedTransactions")
                 }
-                if version >= 5 {
-                    self.logStartOffset = try r.readInt64()
-                }
-                if version >= 4 {
-                    if let n = try r.readArrayCount(flexible: flexible) {
-                        var items = [AbortedTransaction]()
-                        items.reserveCapacity(n)
-                        for _ in 0..<n { items.append(try AbortedTransaction(from: &r, version: version)) }
-                        self.abortedTransactions = items
-                    } else if true {
-                        self.abortedTransactions = nil
-                    } else {
-                        throw .unexpectedNull("AbortedTransactions")
-                    }
-                }
-                if version >= 11 {
-                    self.preferredReadReplica = try r.readInt32()
-                }
-                self.records = try r.readNullableBytes(flexible: flexible)
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        var sub = try r.subReader(size)
-                        switch tag {
-                            case 0 where version >= 12:
-                                do {
-                                    var r = sub
-                                    self.divergingEpoch = try EpochEndOffset(from: &r, version: version)
-                                    sub = r
-                                }
-                            case 1 where version >= 12:
-                                do {
-                                    var r = sub
-                                    self.currentLeader = try LeaderIdAndEpoch(from: &r, version: version)
-                                    sub = r
-                                }
-                            case 2 where version >= 12:
-                                do {
-                                    var r = sub
-                                    self.snapshotId = try SnapshotId(from: &r, version: version)
-                                    sub = r
-                                }
-                            default:
-                                unknownTaggedFields.append(TaggedField(tag: tag, data: try sub.readRawBytes(size)))
-                        }
+            }
+            if version >= 11 {
+                self.preferredReadReplica = try r.readInt32()
+            }
+            self.records = try r.readNullableBytes(flexible: flexible)
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    var sub = try r.subReader(size)
+                    switch tag {
+                        case 0 where version >= 12:
+                            do {
+                                var r = sub
+                                self.divergingEpoch = try EpochEndOffset(from: &r, version: version)
+                                sub = r
+                            }
+                        case 1 where version >= 12:
+                            do {
+                                var r = sub
+                                self.currentLeader = try LeaderIdAndEpoch(from: &r, version: version)
+                                sub = r
+                            }
+                        case 2 where version >= 12:
+                            do {
+                                var r = sub
+                                self.snapshotId = try SnapshotId(from: &r, version: version)
+                                sub = r
+                            }
+                        default:
+                            unknownTaggedFields.append(TaggedField(tag: tag, data: try sub.readRawBytes(size)))
                     }
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 12
-                w.writeInt32(self.partitionIndex)
-                w.writeInt16(self.errorCode)
-                w.writeInt64(self.highWatermark)
-                if version >= 4 {
-                    w.writeInt64(self.lastStableOffset)
-                }
-                if version >= 5 {
-                    w.writeInt64(self.logStartOffset)
-                }
-                if version >= 4 {
-                    if let items = self.abortedTransactions {
-                        w.writeArrayCount(items.count, flexible: flexible)
-                        for item in items { item.encode(to: &w, version: version) }
-                    } else {
-                        w.writeArrayCount(nil, flexible: flexible)
-                    }
-                }
-                if version >= 11 {
-                    w.writeInt32(self.preferredReadReplica)
-                }
-                w.writeNullableBytes(self.records, flexible: flexible)
-                if flexible {
-                    var known = [TaggedField]()
-                    if version >= 12 && self.divergingEpoch != EpochEndOffset() {
-                        var w = WireWriter()
-                        self.divergingEpoch.encode(to: &w, version: version)
-                        known.append(TaggedField(tag: 0, data: w.bytes))
-                    }
-                    if version >= 12 && self.currentLeader != LeaderIdAndEpoch() {
-                        var w = WireWriter()
-                        self.currentLeader.encode(to: &w, version: version)
-                        known.append(TaggedField(tag: 1, data: w.bytes))
-                    }
-                    if version >= 12 && self.snapshotId != SnapshotId() {
-                        var w = WireWriter()
-                        self.snapshotId.encode(to: &w, version: version)
-                        known.append(TaggedField(tag: 2, data: w.bytes))
-                    }
-                    w.writeTaggedFields(known, unknown: unknownTaggedFields)
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 12
+            w.writeInt32(self.partitionIndex)
+            w.writeInt16(self.errorCode)
+            w.writeInt64(self.highWatermark)
+            if version >= 4 {
+                w.writeInt64(self.lastStableOffset)
+            }
+            if version >= 5 {
+                w.writeInt64(self.logStartOffset)
+            }
+            if version >= 4 {
+                if let items = self.abortedTransactions {
+                    w.writeArrayCount(items.count, flexible: flexible)
+                    for item in items { item.encode(to: &w, version: version) }
+                } else {
+                    w.writeArrayCount(nil, flexible: flexible)
                 }
             }
-
-            public struct EpochEndOffset: KafkaMessage {
-                public var epoch: Int32 = -1
-                public var endOffset: Int64 = -1
-                /// Tagged fields this codec does not know, kept so the message round-trips.
-                public var unknownTaggedFields: [TaggedField] = []
-
-                public init() {}
-
-                public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                    let flexible = version >= 12
-                    if version >= 12 {
-                        self.epoch = try r.readInt32()
-                    }
-                    if version >= 12 {
-                        self.endOffset = try r.readInt64()
-                    }
-                    if flexible {
-                        let count = try r.readUnsignedVarint()
-                        for _ in 0..<count {
-                            let tag = try r.readUnsignedVarint()
-                            let size = Int(try r.readUnsignedVarint())
-                            unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                        }
-                    }
+            if version >= 11 {
+                w.writeInt32(self.preferredReadReplica)
+            }
+            w.writeNullableBytes(self.records, flexible: flexible)
+            if flexible {
+                var known = [TaggedField]()
+                if version >= 12 && self.divergingEpoch != EpochEndOffset() {
+                    var w = WireWriter()
+                    self.divergingEpoch.encode(to: &w, version: version)
+                    known.append(TaggedField(tag: 0, data: w.bytes))
                 }
+                if version >= 12 && self.currentLeader != LeaderIdAndEpoch() {
+                    var w = WireWriter()
+                    self.currentLeader.encode(to: &w, version: version)
+                    known.append(TaggedField(tag: 1, data: w.bytes))
+                }
+                if version >= 12 && self.snapshotId != SnapshotId() {
+                    var w = WireWriter()
+                    self.snapshotId.encode(to: &w, version: version)
+                    known.append(TaggedField(tag: 2, data: w.bytes))
+                }
+                w.writeTaggedFields(known, unknown: unknownTaggedFields)
+            }
+        }
+    }
 
-                public func encode(to w: inout WireWriter, version: Int16) {
-                    let flexible = version >= 12
-                    if version >= 12 {
-                        w.writeInt32(self.epoch)
-                    }
-                    if version >= 12 {
-                        w.writeInt64(self.endOffset)
-                    }
-                    if flexible {
-                        w.writeTaggedFields([], unknown: unknownTaggedFields)
-                    }
+    public struct EpochEndOffset: KafkaMessage {
+        public var epoch: Int32 = -1
+        public var endOffset: Int64 = -1
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
+
+        public init() {}
+
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 12
+            if version >= 12 {
+                self.epoch = try r.readInt32()
+            }
+            if version >= 12 {
+                self.endOffset = try r.readInt64()
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public struct LeaderIdAndEpoch: KafkaMessage {
-                public var leaderId: Int32 = -1
-                public var leaderEpoch: Int32 = -1
-                /// Tagged fields this codec does not know, kept so the message round-trips.
-                public var unknownTaggedFields: [TaggedField] = []
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 12
+            if version >= 12 {
+                w.writeInt32(self.epoch)
+            }
+            if version >= 12 {
+                w.writeInt64(self.endOffset)
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
+            }
+        }
+    }
 
-                public init() {}
+    public struct LeaderIdAndEpoch: KafkaMessage {
+        public var leaderId: Int32 = -1
+        public var leaderEpoch: Int32 = -1
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-                public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                    let flexible = version >= 12
-                    if version >= 12 {
-                        self.leaderId = try r.readInt32()
-                    }
-                    if version >= 12 {
-                        self.leaderEpoch = try r.readInt32()
-                    }
-                    if flexible {
-                        let count = try r.readUnsignedVarint()
-                        for _ in 0..<count {
-                            let tag = try r.readUnsignedVarint()
-                            let size = Int(try r.readUnsignedVarint())
-                            unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                        }
-                    }
-                }
+        public init() {}
 
-                public func encode(to w: inout WireWriter, version: Int16) {
-                    let flexible = version >= 12
-                    if version >= 12 {
-                        w.writeInt32(self.leaderId)
-                    }
-                    if version >= 12 {
-                        w.writeInt32(self.leaderEpoch)
-                    }
-                    if flexible {
-                        w.writeTaggedFields([], unknown: unknownTaggedFields)
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 12
+            if version >= 12 {
+                self.leaderId = try r.readInt32()
+            }
+            if version >= 12 {
+                self.leaderEpoch = try r.readInt32()
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public struct SnapshotId: KafkaMessage {
-                public var endOffset: Int64 = -1
-                public var epoch: Int32 = -1
-                /// Tagged fields this codec does not know, kept so the message round-trips.
-                public var unknownTaggedFields: [TaggedField] = []
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 12
+            if version >= 12 {
+                w.writeInt32(self.leaderId)
+            }
+            if version >= 12 {
+                w.writeInt32(self.leaderEpoch)
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
+            }
+        }
+    }
 
-                public init() {}
+    public struct SnapshotId: KafkaMessage {
+        public var endOffset: Int64 = -1
+        public var epoch: Int32 = -1
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-                public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                    let flexible = version >= 12
-                    self.endOffset = try r.readInt64()
-                    self.epoch = try r.readInt32()
-                    if flexible {
-                        let count = try r.readUnsignedVarint()
-                        for _ in 0..<count {
-                            let tag = try r.readUnsignedVarint()
-                            let size = Int(try r.readUnsignedVarint())
-                            unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                        }
-                    }
-                }
+        public init() {}
 
-                public func encode(to w: inout WireWriter, version: Int16) {
-                    let flexible = version >= 12
-                    w.writeInt64(self.endOffset)
-                    w.writeInt32(self.epoch)
-                    if flexible {
-                        w.writeTaggedFields([], unknown: unknownTaggedFields)
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 12
+            self.endOffset = try r.readInt64()
+            self.epoch = try r.readInt32()
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public struct AbortedTransaction: KafkaMessage {
-                public var producerId: Int64 = 0
-                public var firstOffset: Int64 = 0
-                /// Tagged fields this codec does not know, kept so the message round-trips.
-                public var unknownTaggedFields: [TaggedField] = []
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 12
+            w.writeInt64(self.endOffset)
+            w.writeInt32(self.epoch)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
+            }
+        }
+    }
 
-                public init() {}
+    public struct AbortedTransaction: KafkaMessage {
+        public var producerId: Int64 = 0
+        public var firstOffset: Int64 = 0
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-                public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                    let flexible = version >= 12
-                    if version >= 4 {
-                        self.producerId = try r.readInt64()
-                    }
-                    if version >= 4 {
-                        self.firstOffset = try r.readInt64()
-                    }
-                    if flexible {
-                        let count = try r.readUnsignedVarint()
-                        for _ in 0..<count {
-                            let tag = try r.readUnsignedVarint()
-                            let size = Int(try r.readUnsignedVarint())
-                            unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                        }
-                    }
+        public init() {}
+
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 12
+            if version >= 4 {
+                self.producerId = try r.readInt64()
+            }
+            if version >= 4 {
+                self.firstOffset = try r.readInt64()
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
+            }
+        }
 
-                public func encode(to w: inout WireWriter, version: Int16) {
-                    let flexible = version >= 12
-                    if version >= 4 {
-                        w.writeInt64(self.producerId)
-                    }
-                    if version >= 4 {
-                        w.writeInt64(self.firstOffset)
-                    }
-                    if flexible {
-                        w.writeTaggedFields([], unknown: unknownTaggedFields)
-                    }
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 12
+            if version >= 4 {
+                w.writeInt64(self.producerId)
+            }
+            if version >= 4 {
+                w.writeInt64(self.firstOffset)
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

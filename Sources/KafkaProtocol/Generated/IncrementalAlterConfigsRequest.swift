@@ -85,39 +85,39 @@ public struct IncrementalAlterConfigsRequest: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct AlterableConfig: KafkaMessage {
-            public var name: String = ""
-            public var configOperation: Int8 = 0
-            public var value: String? = ""
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct AlterableConfig: KafkaMessage {
+        public var name: String = ""
+        public var configOperation: Int8 = 0
+        public var value: String? = ""
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 1
-                self.name = try r.readString(flexible: flexible)
-                self.configOperation = try r.readInt8()
-                self.value = try r.readNullableString(flexible: flexible)
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 1
+            self.name = try r.readString(flexible: flexible)
+            self.configOperation = try r.readInt8()
+            self.value = try r.readNullableString(flexible: flexible)
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 1
-                w.writeString(self.name, flexible: flexible)
-                w.writeInt8(self.configOperation)
-                w.writeNullableString(self.value, flexible: flexible)
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 1
+            w.writeString(self.name, flexible: flexible)
+            w.writeInt8(self.configOperation)
+            w.writeNullableString(self.value, flexible: flexible)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

@@ -96,50 +96,50 @@ public struct ListOffsetsRequest: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct ListOffsetsPartition: KafkaMessage {
-            public var partitionIndex: Int32 = 0
-            public var currentLeaderEpoch: Int32 = -1
-            public var timestamp: Int64 = 0
-            public var maxNumOffsets: Int32 = 1
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct ListOffsetsPartition: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        public var currentLeaderEpoch: Int32 = -1
+        public var timestamp: Int64 = 0
+        public var maxNumOffsets: Int32 = 1
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 6
-                self.partitionIndex = try r.readInt32()
-                if version >= 4 {
-                    self.currentLeaderEpoch = try r.readInt32()
-                }
-                self.timestamp = try r.readInt64()
-                if version <= 0 {
-                    self.maxNumOffsets = try r.readInt32()
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 6
+            self.partitionIndex = try r.readInt32()
+            if version >= 4 {
+                self.currentLeaderEpoch = try r.readInt32()
+            }
+            self.timestamp = try r.readInt64()
+            if version <= 0 {
+                self.maxNumOffsets = try r.readInt32()
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 6
-                w.writeInt32(self.partitionIndex)
-                if version >= 4 {
-                    w.writeInt32(self.currentLeaderEpoch)
-                }
-                w.writeInt64(self.timestamp)
-                if version <= 0 {
-                    w.writeInt32(self.maxNumOffsets)
-                }
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 6
+            w.writeInt32(self.partitionIndex)
+            if version >= 4 {
+                w.writeInt32(self.currentLeaderEpoch)
+            }
+            w.writeInt64(self.timestamp)
+            if version <= 0 {
+                w.writeInt32(self.maxNumOffsets)
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

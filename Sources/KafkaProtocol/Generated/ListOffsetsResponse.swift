@@ -86,72 +86,72 @@ public struct ListOffsetsResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct ListOffsetsPartitionResponse: KafkaMessage {
-            public var partitionIndex: Int32 = 0
-            public var errorCode: Int16 = 0
-            public var oldStyleOffsets: [Int64] = []
-            public var timestamp: Int64 = -1
-            public var offset: Int64 = -1
-            public var leaderEpoch: Int32 = -1
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct ListOffsetsPartitionResponse: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        public var errorCode: Int16 = 0
+        public var oldStyleOffsets: [Int64] = []
+        public var timestamp: Int64 = -1
+        public var offset: Int64 = -1
+        public var leaderEpoch: Int32 = -1
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 6
-                self.partitionIndex = try r.readInt32()
-                self.errorCode = try r.readInt16()
-                if version <= 0 {
-                    if let n = try r.readArrayCount(flexible: flexible) {
-                        var items = [Int64]()
-                        items.reserveCapacity(n)
-                        for _ in 0..<n { items.append(try r.readInt64()) }
-                        self.oldStyleOffsets = items
-                    } else {
-                        throw .unexpectedNull("OldStyleOffsets")
-                    }
-                }
-                if version >= 1 {
-                    self.timestamp = try r.readInt64()
-                }
-                if version >= 1 {
-                    self.offset = try r.readInt64()
-                }
-                if version >= 4 {
-                    self.leaderEpoch = try r.readInt32()
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 6
+            self.partitionIndex = try r.readInt32()
+            self.errorCode = try r.readInt16()
+            if version <= 0 {
+                if let n = try r.readArrayCount(flexible: flexible) {
+                    var items = [Int64]()
+                    items.reserveCapacity(n)
+                    for _ in 0..<n { items.append(try r.readInt64()) }
+                    self.oldStyleOffsets = items
+                } else {
+                    throw .unexpectedNull("OldStyleOffsets")
                 }
             }
+            if version >= 1 {
+                self.timestamp = try r.readInt64()
+            }
+            if version >= 1 {
+                self.offset = try r.readInt64()
+            }
+            if version >= 4 {
+                self.leaderEpoch = try r.readInt32()
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
+                }
+            }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 6
-                w.writeInt32(self.partitionIndex)
-                w.writeInt16(self.errorCode)
-                if version <= 0 {
-                    w.writeArrayCount(self.oldStyleOffsets.count, flexible: flexible)
-                    for item in self.oldStyleOffsets { w.writeInt64(item) }
-                }
-                if version >= 1 {
-                    w.writeInt64(self.timestamp)
-                }
-                if version >= 1 {
-                    w.writeInt64(self.offset)
-                }
-                if version >= 4 {
-                    w.writeInt32(self.leaderEpoch)
-                }
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 6
+            w.writeInt32(self.partitionIndex)
+            w.writeInt16(self.errorCode)
+            if version <= 0 {
+                w.writeArrayCount(self.oldStyleOffsets.count, flexible: flexible)
+                for item in self.oldStyleOffsets { w.writeInt64(item) }
+            }
+            if version >= 1 {
+                w.writeInt64(self.timestamp)
+            }
+            if version >= 1 {
+                w.writeInt64(self.offset)
+            }
+            if version >= 4 {
+                w.writeInt32(self.leaderEpoch)
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

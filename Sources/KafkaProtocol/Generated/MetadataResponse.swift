@@ -185,83 +185,83 @@ public struct MetadataResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct MetadataResponsePartition: KafkaMessage {
-            public var errorCode: Int16 = 0
-            public var partitionIndex: Int32 = 0
-            public var leaderId: Int32 = 0
-            public var leaderEpoch: Int32 = -1
-            public var replicaNodes: [Int32] = []
-            public var isrNodes: [Int32] = []
-            public var offlineReplicas: [Int32] = []
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct MetadataResponsePartition: KafkaMessage {
+        public var errorCode: Int16 = 0
+        public var partitionIndex: Int32 = 0
+        public var leaderId: Int32 = 0
+        public var leaderEpoch: Int32 = -1
+        public var replicaNodes: [Int32] = []
+        public var isrNodes: [Int32] = []
+        public var offlineReplicas: [Int32] = []
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 9
-                self.errorCode = try r.readInt16()
-                self.partitionIndex = try r.readInt32()
-                self.leaderId = try r.readInt32()
-                if version >= 7 {
-                    self.leaderEpoch = try r.readInt32()
-                }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 9
+            self.errorCode = try r.readInt16()
+            self.partitionIndex = try r.readInt32()
+            self.leaderId = try r.readInt32()
+            if version >= 7 {
+                self.leaderEpoch = try r.readInt32()
+            }
+            if let n = try r.readArrayCount(flexible: flexible) {
+                var items = [Int32]()
+                items.reserveCapacity(n)
+                for _ in 0..<n { items.append(try r.readInt32()) }
+                self.replicaNodes = items
+            } else {
+                throw .unexpectedNull("ReplicaNodes")
+            }
+            if let n = try r.readArrayCount(flexible: flexible) {
+                var items = [Int32]()
+                items.reserveCapacity(n)
+                for _ in 0..<n { items.append(try r.readInt32()) }
+                self.isrNodes = items
+            } else {
+                throw .unexpectedNull("IsrNodes")
+            }
+            if version >= 5 {
                 if let n = try r.readArrayCount(flexible: flexible) {
                     var items = [Int32]()
                     items.reserveCapacity(n)
                     for _ in 0..<n { items.append(try r.readInt32()) }
-                    self.replicaNodes = items
+                    self.offlineReplicas = items
                 } else {
-                    throw .unexpectedNull("ReplicaNodes")
-                }
-                if let n = try r.readArrayCount(flexible: flexible) {
-                    var items = [Int32]()
-                    items.reserveCapacity(n)
-                    for _ in 0..<n { items.append(try r.readInt32()) }
-                    self.isrNodes = items
-                } else {
-                    throw .unexpectedNull("IsrNodes")
-                }
-                if version >= 5 {
-                    if let n = try r.readArrayCount(flexible: flexible) {
-                        var items = [Int32]()
-                        items.reserveCapacity(n)
-                        for _ in 0..<n { items.append(try r.readInt32()) }
-                        self.offlineReplicas = items
-                    } else {
-                        throw .unexpectedNull("OfflineReplicas")
-                    }
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+                    throw .unexpectedNull("OfflineReplicas")
                 }
             }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
+                }
+            }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 9
-                w.writeInt16(self.errorCode)
-                w.writeInt32(self.partitionIndex)
-                w.writeInt32(self.leaderId)
-                if version >= 7 {
-                    w.writeInt32(self.leaderEpoch)
-                }
-                w.writeArrayCount(self.replicaNodes.count, flexible: flexible)
-                for item in self.replicaNodes { w.writeInt32(item) }
-                w.writeArrayCount(self.isrNodes.count, flexible: flexible)
-                for item in self.isrNodes { w.writeInt32(item) }
-                if version >= 5 {
-                    w.writeArrayCount(self.offlineReplicas.count, flexible: flexible)
-                    for item in self.offlineReplicas { w.writeInt32(item) }
-                }
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 9
+            w.writeInt16(self.errorCode)
+            w.writeInt32(self.partitionIndex)
+            w.writeInt32(self.leaderId)
+            if version >= 7 {
+                w.writeInt32(self.leaderEpoch)
+            }
+            w.writeArrayCount(self.replicaNodes.count, flexible: flexible)
+            for item in self.replicaNodes { w.writeInt32(item) }
+            w.writeArrayCount(self.isrNodes.count, flexible: flexible)
+            for item in self.isrNodes { w.writeInt32(item) }
+            if version >= 5 {
+                w.writeArrayCount(self.offlineReplicas.count, flexible: flexible)
+                for item in self.offlineReplicas { w.writeInt32(item) }
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

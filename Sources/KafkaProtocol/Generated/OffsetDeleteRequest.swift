@@ -56,21 +56,21 @@ public struct OffsetDeleteRequest: KafkaAPIMessage {
             w.writeArrayCount(self.partitions.count, flexible: false)
             for item in self.partitions { item.encode(to: &w, version: version) }
         }
+    }
 
-        public struct OffsetDeleteRequestPartition: KafkaMessage {
-            public var partitionIndex: Int32 = 0
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct OffsetDeleteRequestPartition: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                self.partitionIndex = try r.readInt32()
-            }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            self.partitionIndex = try r.readInt32()
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                w.writeInt32(self.partitionIndex)
-            }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            w.writeInt32(self.partitionIndex)
         }
     }
 }

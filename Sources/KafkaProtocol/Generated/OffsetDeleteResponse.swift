@@ -59,24 +59,24 @@ public struct OffsetDeleteResponse: KafkaAPIMessage {
             w.writeArrayCount(self.partitions.count, flexible: false)
             for item in self.partitions { item.encode(to: &w, version: version) }
         }
+    }
 
-        public struct OffsetDeleteResponsePartition: KafkaMessage {
-            public var partitionIndex: Int32 = 0
-            public var errorCode: Int16 = 0
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct OffsetDeleteResponsePartition: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        public var errorCode: Int16 = 0
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                self.partitionIndex = try r.readInt32()
-                self.errorCode = try r.readInt16()
-            }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            self.partitionIndex = try r.readInt32()
+            self.errorCode = try r.readInt16()
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                w.writeInt32(self.partitionIndex)
-                w.writeInt16(self.errorCode)
-            }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            w.writeInt32(self.partitionIndex)
+            w.writeInt16(self.errorCode)
         }
     }
 }

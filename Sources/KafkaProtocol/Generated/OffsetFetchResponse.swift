@@ -120,65 +120,65 @@ public struct OffsetFetchResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct OffsetFetchResponsePartition: KafkaMessage {
-            public var partitionIndex: Int32 = 0
-            public var committedOffset: Int64 = 0
-            public var committedLeaderEpoch: Int32 = -1
-            public var metadata: String? = ""
-            public var errorCode: Int16 = 0
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct OffsetFetchResponsePartition: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        public var committedOffset: Int64 = 0
+        public var committedLeaderEpoch: Int32 = -1
+        public var metadata: String? = ""
+        public var errorCode: Int16 = 0
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 6
-                if version <= 7 {
-                    self.partitionIndex = try r.readInt32()
-                }
-                if version <= 7 {
-                    self.committedOffset = try r.readInt64()
-                }
-                if (5...7).contains(version) {
-                    self.committedLeaderEpoch = try r.readInt32()
-                }
-                if version <= 7 {
-                    self.metadata = try r.readNullableString(flexible: flexible)
-                }
-                if version <= 7 {
-                    self.errorCode = try r.readInt16()
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 6
+            if version <= 7 {
+                self.partitionIndex = try r.readInt32()
+            }
+            if version <= 7 {
+                self.committedOffset = try r.readInt64()
+            }
+            if (5...7).contains(version) {
+                self.committedLeaderEpoch = try r.readInt32()
+            }
+            if version <= 7 {
+                self.metadata = try r.readNullableString(flexible: flexible)
+            }
+            if version <= 7 {
+                self.errorCode = try r.readInt16()
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 6
-                if version <= 7 {
-                    w.writeInt32(self.partitionIndex)
-                }
-                if version <= 7 {
-                    w.writeInt64(self.committedOffset)
-                }
-                if (5...7).contains(version) {
-                    w.writeInt32(self.committedLeaderEpoch)
-                }
-                if version <= 7 {
-                    w.writeNullableString(self.metadata, flexible: flexible)
-                }
-                if version <= 7 {
-                    w.writeInt16(self.errorCode)
-                }
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 6
+            if version <= 7 {
+                w.writeInt32(self.partitionIndex)
+            }
+            if version <= 7 {
+                w.writeInt64(self.committedOffset)
+            }
+            if (5...7).contains(version) {
+                w.writeInt32(self.committedLeaderEpoch)
+            }
+            if version <= 7 {
+                w.writeNullableString(self.metadata, flexible: flexible)
+            }
+            if version <= 7 {
+                w.writeInt16(self.errorCode)
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }
@@ -236,113 +236,113 @@ public struct OffsetFetchResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct OffsetFetchResponseTopics: KafkaMessage {
-            public var name: String = ""
-            public var partitions: [OffsetFetchResponsePartitions] = []
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct OffsetFetchResponseTopics: KafkaMessage {
+        public var name: String = ""
+        public var partitions: [OffsetFetchResponsePartitions] = []
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 6
-                if version >= 8 {
-                    self.name = try r.readString(flexible: flexible)
-                }
-                if version >= 8 {
-                    if let n = try r.readArrayCount(flexible: flexible) {
-                        var items = [OffsetFetchResponsePartitions]()
-                        items.reserveCapacity(n)
-                        for _ in 0..<n { items.append(try OffsetFetchResponsePartitions(from: &r, version: version)) }
-                        self.partitions = items
-                    } else {
-                        throw .unexpectedNull("Partitions")
-                    }
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 6
+            if version >= 8 {
+                self.name = try r.readString(flexible: flexible)
+            }
+            if version >= 8 {
+                if let n = try r.readArrayCount(flexible: flexible) {
+                    var items = [OffsetFetchResponsePartitions]()
+                    items.reserveCapacity(n)
+                    for _ in 0..<n { items.append(try OffsetFetchResponsePartitions(from: &r, version: version)) }
+                    self.partitions = items
+                } else {
+                    throw .unexpectedNull("Partitions")
                 }
             }
-
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 6
-                if version >= 8 {
-                    w.writeString(self.name, flexible: flexible)
-                }
-                if version >= 8 {
-                    w.writeArrayCount(self.partitions.count, flexible: flexible)
-                    for item in self.partitions { item.encode(to: &w, version: version) }
-                }
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public struct OffsetFetchResponsePartitions: KafkaMessage {
-                public var partitionIndex: Int32 = 0
-                public var committedOffset: Int64 = 0
-                public var committedLeaderEpoch: Int32 = -1
-                public var metadata: String? = ""
-                public var errorCode: Int16 = 0
-                /// Tagged fields this codec does not know, kept so the message round-trips.
-                public var unknownTaggedFields: [TaggedField] = []
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 6
+            if version >= 8 {
+                w.writeString(self.name, flexible: flexible)
+            }
+            if version >= 8 {
+                w.writeArrayCount(self.partitions.count, flexible: flexible)
+                for item in self.partitions { item.encode(to: &w, version: version) }
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
+            }
+        }
+    }
 
-                public init() {}
+    public struct OffsetFetchResponsePartitions: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        public var committedOffset: Int64 = 0
+        public var committedLeaderEpoch: Int32 = -1
+        public var metadata: String? = ""
+        public var errorCode: Int16 = 0
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-                public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                    let flexible = version >= 6
-                    if version >= 8 {
-                        self.partitionIndex = try r.readInt32()
-                    }
-                    if version >= 8 {
-                        self.committedOffset = try r.readInt64()
-                    }
-                    if version >= 8 {
-                        self.committedLeaderEpoch = try r.readInt32()
-                    }
-                    if version >= 8 {
-                        self.metadata = try r.readNullableString(flexible: flexible)
-                    }
-                    if version >= 8 {
-                        self.errorCode = try r.readInt16()
-                    }
-                    if flexible {
-                        let count = try r.readUnsignedVarint()
-                        for _ in 0..<count {
-                            let tag = try r.readUnsignedVarint()
-                            let size = Int(try r.readUnsignedVarint())
-                            unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                        }
-                    }
+        public init() {}
+
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 6
+            if version >= 8 {
+                self.partitionIndex = try r.readInt32()
+            }
+            if version >= 8 {
+                self.committedOffset = try r.readInt64()
+            }
+            if version >= 8 {
+                self.committedLeaderEpoch = try r.readInt32()
+            }
+            if version >= 8 {
+                self.metadata = try r.readNullableString(flexible: flexible)
+            }
+            if version >= 8 {
+                self.errorCode = try r.readInt16()
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
+            }
+        }
 
-                public func encode(to w: inout WireWriter, version: Int16) {
-                    let flexible = version >= 6
-                    if version >= 8 {
-                        w.writeInt32(self.partitionIndex)
-                    }
-                    if version >= 8 {
-                        w.writeInt64(self.committedOffset)
-                    }
-                    if version >= 8 {
-                        w.writeInt32(self.committedLeaderEpoch)
-                    }
-                    if version >= 8 {
-                        w.writeNullableString(self.metadata, flexible: flexible)
-                    }
-                    if version >= 8 {
-                        w.writeInt16(self.errorCode)
-                    }
-                    if flexible {
-                        w.writeTaggedFields([], unknown: unknownTaggedFields)
-                    }
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 6
+            if version >= 8 {
+                w.writeInt32(self.partitionIndex)
+            }
+            if version >= 8 {
+                w.writeInt64(self.committedOffset)
+            }
+            if version >= 8 {
+                w.writeInt32(self.committedLeaderEpoch)
+            }
+            if version >= 8 {
+                w.writeNullableString(self.metadata, flexible: flexible)
+            }
+            if version >= 8 {
+                w.writeInt16(self.errorCode)
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

@@ -86,43 +86,43 @@ public struct OffsetForLeaderEpochRequest: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct OffsetForLeaderPartition: KafkaMessage {
-            public var partition: Int32 = 0
-            public var currentLeaderEpoch: Int32 = -1
-            public var leaderEpoch: Int32 = 0
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct OffsetForLeaderPartition: KafkaMessage {
+        public var partition: Int32 = 0
+        public var currentLeaderEpoch: Int32 = -1
+        public var leaderEpoch: Int32 = 0
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 4
-                self.partition = try r.readInt32()
-                if version >= 2 {
-                    self.currentLeaderEpoch = try r.readInt32()
-                }
-                self.leaderEpoch = try r.readInt32()
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 4
+            self.partition = try r.readInt32()
+            if version >= 2 {
+                self.currentLeaderEpoch = try r.readInt32()
+            }
+            self.leaderEpoch = try r.readInt32()
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 4
-                w.writeInt32(self.partition)
-                if version >= 2 {
-                    w.writeInt32(self.currentLeaderEpoch)
-                }
-                w.writeInt32(self.leaderEpoch)
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 4
+            w.writeInt32(self.partition)
+            if version >= 2 {
+                w.writeInt32(self.currentLeaderEpoch)
+            }
+            w.writeInt32(self.leaderEpoch)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

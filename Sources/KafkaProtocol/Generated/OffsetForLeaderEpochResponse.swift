@@ -86,46 +86,46 @@ public struct OffsetForLeaderEpochResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct EpochEndOffset: KafkaMessage {
-            public var errorCode: Int16 = 0
-            public var partition: Int32 = 0
-            public var leaderEpoch: Int32 = -1
-            public var endOffset: Int64 = -1
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct EpochEndOffset: KafkaMessage {
+        public var errorCode: Int16 = 0
+        public var partition: Int32 = 0
+        public var leaderEpoch: Int32 = -1
+        public var endOffset: Int64 = -1
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 4
-                self.errorCode = try r.readInt16()
-                self.partition = try r.readInt32()
-                if version >= 1 {
-                    self.leaderEpoch = try r.readInt32()
-                }
-                self.endOffset = try r.readInt64()
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 4
+            self.errorCode = try r.readInt16()
+            self.partition = try r.readInt32()
+            if version >= 1 {
+                self.leaderEpoch = try r.readInt32()
+            }
+            self.endOffset = try r.readInt64()
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 4
-                w.writeInt16(self.errorCode)
-                w.writeInt32(self.partition)
-                if version >= 1 {
-                    w.writeInt32(self.leaderEpoch)
-                }
-                w.writeInt64(self.endOffset)
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 4
+            w.writeInt16(self.errorCode)
+            w.writeInt32(self.partition)
+            if version >= 1 {
+                w.writeInt32(self.leaderEpoch)
+            }
+            w.writeInt64(self.endOffset)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

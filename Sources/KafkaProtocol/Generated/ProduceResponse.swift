@@ -111,172 +111,172 @@ public struct ProduceResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct PartitionProduceResponse: KafkaMessage {
-            public var index: Int32 = 0
-            public var errorCode: Int16 = 0
-            public var baseOffset: Int64 = 0
-            public var logAppendTimeMs: Int64 = -1
-            public var logStartOffset: Int64 = -1
-            public var recordErrors: [BatchIndexAndErrorMessage] = []
-            public var errorMessage: String? = nil
-            public var currentLeader: LeaderIdAndEpoch = LeaderIdAndEpoch()
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct PartitionProduceResponse: KafkaMessage {
+        public var index: Int32 = 0
+        public var errorCode: Int16 = 0
+        public var baseOffset: Int64 = 0
+        public var logAppendTimeMs: Int64 = -1
+        public var logStartOffset: Int64 = -1
+        public var recordErrors: [BatchIndexAndErrorMessage] = []
+        public var errorMessage: String? = nil
+        public var currentLeader: LeaderIdAndEpoch = LeaderIdAndEpoch()
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 9
-                self.index = try r.readInt32()
-                self.errorCode = try r.readInt16()
-                self.baseOffset = try r.readInt64()
-                if version >= 2 {
-                    self.logAppendTimeMs = try r.readInt64()
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 9
+            self.index = try r.readInt32()
+            self.errorCode = try r.readInt16()
+            self.baseOffset = try r.readInt64()
+            if version >= 2 {
+                self.logAppendTimeMs = try r.readInt64()
+            }
+            if version >= 5 {
+                self.logStartOffset = try r.readInt64()
+            }
+            if version >= 8 {
+                if let n = try r.readArrayCount(flexible: flexible) {
+                    var items = [BatchIndexAndErrorMessage]()
+                    items.reserveCapacity(n)
+                    for _ in 0..<n { items.append(try BatchIndexAndErrorMessage(from: &r, version: version)) }
+                    self.recordErrors = items
+                } else {
+                    throw .unexpectedNull("RecordErrors")
                 }
-                if version >= 5 {
-                    self.logStartOffset = try r.readInt64()
-                }
-                if version >= 8 {
-                    if let n = try r.readArrayCount(flexible: flexible) {
-                        var items = [BatchIndexAndErrorMessage]()
-                        items.reserveCapacity(n)
-                        for _ in 0..<n { items.append(try BatchIndexAndErrorMessage(from: &r, version: version)) }
-                        self.recordErrors = items
-                    } else {
-                        throw .unexpectedNull("RecordErrors")
-                    }
-                }
-                if version >= 8 {
-                    self.errorMessage = try r.readNullableString(flexible: flexible)
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        var sub = try r.subReader(size)
-                        switch tag {
-                            case 0 where version >= 10:
-                                do {
-                                    var r = sub
-                                    self.currentLeader = try LeaderIdAndEpoch(from: &r, version: version)
-                                    sub = r
-                                }
-                            default:
-                                unknownTaggedFields.append(TaggedField(tag: tag, data: try sub.readRawBytes(size)))
-                        }
+            }
+            if version >= 8 {
+                self.errorMessage = try r.readNullableString(flexible: flexible)
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    var sub = try r.subReader(size)
+                    switch tag {
+                        case 0 where version >= 10:
+                            do {
+                                var r = sub
+                                self.currentLeader = try LeaderIdAndEpoch(from: &r, version: version)
+                                sub = r
+                            }
+                        default:
+                            unknownTaggedFields.append(TaggedField(tag: tag, data: try sub.readRawBytes(size)))
                     }
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 9
-                w.writeInt32(self.index)
-                w.writeInt16(self.errorCode)
-                w.writeInt64(self.baseOffset)
-                if version >= 2 {
-                    w.writeInt64(self.logAppendTimeMs)
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 9
+            w.writeInt32(self.index)
+            w.writeInt16(self.errorCode)
+            w.writeInt64(self.baseOffset)
+            if version >= 2 {
+                w.writeInt64(self.logAppendTimeMs)
+            }
+            if version >= 5 {
+                w.writeInt64(self.logStartOffset)
+            }
+            if version >= 8 {
+                w.writeArrayCount(self.recordErrors.count, flexible: flexible)
+                for item in self.recordErrors { item.encode(to: &w, version: version) }
+            }
+            if version >= 8 {
+                w.writeNullableString(self.errorMessage, flexible: flexible)
+            }
+            if flexible {
+                var known = [TaggedField]()
+                if version >= 10 && self.currentLeader != LeaderIdAndEpoch() {
+                    var w = WireWriter()
+                    self.currentLeader.encode(to: &w, version: version)
+                    known.append(TaggedField(tag: 0, data: w.bytes))
                 }
-                if version >= 5 {
-                    w.writeInt64(self.logStartOffset)
-                }
-                if version >= 8 {
-                    w.writeArrayCount(self.recordErrors.count, flexible: flexible)
-                    for item in self.recordErrors { item.encode(to: &w, version: version) }
-                }
-                if version >= 8 {
-                    w.writeNullableString(self.errorMessage, flexible: flexible)
-                }
-                if flexible {
-                    var known = [TaggedField]()
-                    if version >= 10 && self.currentLeader != LeaderIdAndEpoch() {
-                        var w = WireWriter()
-                        self.currentLeader.encode(to: &w, version: version)
-                        known.append(TaggedField(tag: 0, data: w.bytes))
-                    }
-                    w.writeTaggedFields(known, unknown: unknownTaggedFields)
+                w.writeTaggedFields(known, unknown: unknownTaggedFields)
+            }
+        }
+    }
+
+    public struct BatchIndexAndErrorMessage: KafkaMessage {
+        public var batchIndex: Int32 = 0
+        public var batchIndexErrorMessage: String? = nil
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
+
+        public init() {}
+
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 9
+            if version >= 8 {
+                self.batchIndex = try r.readInt32()
+            }
+            if version >= 8 {
+                self.batchIndexErrorMessage = try r.readNullableString(flexible: flexible)
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public struct BatchIndexAndErrorMessage: KafkaMessage {
-                public var batchIndex: Int32 = 0
-                public var batchIndexErrorMessage: String? = nil
-                /// Tagged fields this codec does not know, kept so the message round-trips.
-                public var unknownTaggedFields: [TaggedField] = []
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 9
+            if version >= 8 {
+                w.writeInt32(self.batchIndex)
+            }
+            if version >= 8 {
+                w.writeNullableString(self.batchIndexErrorMessage, flexible: flexible)
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
+            }
+        }
+    }
 
-                public init() {}
+    public struct LeaderIdAndEpoch: KafkaMessage {
+        public var leaderId: Int32 = -1
+        public var leaderEpoch: Int32 = -1
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-                public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                    let flexible = version >= 9
-                    if version >= 8 {
-                        self.batchIndex = try r.readInt32()
-                    }
-                    if version >= 8 {
-                        self.batchIndexErrorMessage = try r.readNullableString(flexible: flexible)
-                    }
-                    if flexible {
-                        let count = try r.readUnsignedVarint()
-                        for _ in 0..<count {
-                            let tag = try r.readUnsignedVarint()
-                            let size = Int(try r.readUnsignedVarint())
-                            unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                        }
-                    }
-                }
+        public init() {}
 
-                public func encode(to w: inout WireWriter, version: Int16) {
-                    let flexible = version >= 9
-                    if version >= 8 {
-                        w.writeInt32(self.batchIndex)
-                    }
-                    if version >= 8 {
-                        w.writeNullableString(self.batchIndexErrorMessage, flexible: flexible)
-                    }
-                    if flexible {
-                        w.writeTaggedFields([], unknown: unknownTaggedFields)
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 9
+            if version >= 10 {
+                self.leaderId = try r.readInt32()
+            }
+            if version >= 10 {
+                self.leaderEpoch = try r.readInt32()
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public struct LeaderIdAndEpoch: KafkaMessage {
-                public var leaderId: Int32 = -1
-                public var leaderEpoch: Int32 = -1
-                /// Tagged fields this codec does not know, kept so the message round-trips.
-                public var unknownTaggedFields: [TaggedField] = []
-
-                public init() {}
-
-                public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                    let flexible = version >= 9
-                    if version >= 10 {
-                        self.leaderId = try r.readInt32()
-                    }
-                    if version >= 10 {
-                        self.leaderEpoch = try r.readInt32()
-                    }
-                    if flexible {
-                        let count = try r.readUnsignedVarint()
-                        for _ in 0..<count {
-                            let tag = try r.readUnsignedVarint()
-                            let size = Int(try r.readUnsignedVarint())
-                            unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                        }
-                    }
-                }
-
-                public func encode(to w: inout WireWriter, version: Int16) {
-                    let flexible = version >= 9
-                    if version >= 10 {
-                        w.writeInt32(self.leaderId)
-                    }
-                    if version >= 10 {
-                        w.writeInt32(self.leaderEpoch)
-                    }
-                    if flexible {
-                        w.writeTaggedFields([], unknown: unknownTaggedFields)
-                    }
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 9
+            if version >= 10 {
+                w.writeInt32(self.leaderId)
+            }
+            if version >= 10 {
+                w.writeInt32(self.leaderEpoch)
+            }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

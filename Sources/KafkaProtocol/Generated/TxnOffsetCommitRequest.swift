@@ -112,46 +112,46 @@ public struct TxnOffsetCommitRequest: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct TxnOffsetCommitRequestPartition: KafkaMessage {
-            public var partitionIndex: Int32 = 0
-            public var committedOffset: Int64 = 0
-            public var committedLeaderEpoch: Int32 = -1
-            public var committedMetadata: String? = ""
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct TxnOffsetCommitRequestPartition: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        public var committedOffset: Int64 = 0
+        public var committedLeaderEpoch: Int32 = -1
+        public var committedMetadata: String? = ""
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 3
-                self.partitionIndex = try r.readInt32()
-                self.committedOffset = try r.readInt64()
-                if version >= 2 {
-                    self.committedLeaderEpoch = try r.readInt32()
-                }
-                self.committedMetadata = try r.readNullableString(flexible: flexible)
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 3
+            self.partitionIndex = try r.readInt32()
+            self.committedOffset = try r.readInt64()
+            if version >= 2 {
+                self.committedLeaderEpoch = try r.readInt32()
+            }
+            self.committedMetadata = try r.readNullableString(flexible: flexible)
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 3
-                w.writeInt32(self.partitionIndex)
-                w.writeInt64(self.committedOffset)
-                if version >= 2 {
-                    w.writeInt32(self.committedLeaderEpoch)
-                }
-                w.writeNullableString(self.committedMetadata, flexible: flexible)
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 3
+            w.writeInt32(self.partitionIndex)
+            w.writeInt64(self.committedOffset)
+            if version >= 2 {
+                w.writeInt32(self.committedLeaderEpoch)
+            }
+            w.writeNullableString(self.committedMetadata, flexible: flexible)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

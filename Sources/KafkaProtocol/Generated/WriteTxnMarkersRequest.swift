@@ -88,44 +88,44 @@ public struct WriteTxnMarkersRequest: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct WritableTxnMarkerTopic: KafkaMessage {
-            public var name: String = ""
-            public var partitionIndexes: [Int32] = []
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct WritableTxnMarkerTopic: KafkaMessage {
+        public var name: String = ""
+        public var partitionIndexes: [Int32] = []
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 1
-                self.name = try r.readString(flexible: flexible)
-                if let n = try r.readArrayCount(flexible: flexible) {
-                    var items = [Int32]()
-                    items.reserveCapacity(n)
-                    for _ in 0..<n { items.append(try r.readInt32()) }
-                    self.partitionIndexes = items
-                } else {
-                    throw .unexpectedNull("PartitionIndexes")
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 1
+            self.name = try r.readString(flexible: flexible)
+            if let n = try r.readArrayCount(flexible: flexible) {
+                var items = [Int32]()
+                items.reserveCapacity(n)
+                for _ in 0..<n { items.append(try r.readInt32()) }
+                self.partitionIndexes = items
+            } else {
+                throw .unexpectedNull("PartitionIndexes")
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 1
-                w.writeString(self.name, flexible: flexible)
-                w.writeArrayCount(self.partitionIndexes.count, flexible: flexible)
-                for item in self.partitionIndexes { w.writeInt32(item) }
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 1
+            w.writeString(self.name, flexible: flexible)
+            w.writeArrayCount(self.partitionIndexes.count, flexible: flexible)
+            for item in self.partitionIndexes { w.writeInt32(item) }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }

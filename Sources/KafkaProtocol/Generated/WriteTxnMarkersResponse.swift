@@ -79,76 +79,76 @@ public struct WriteTxnMarkersResponse: KafkaAPIMessage {
                 w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
+    }
 
-        public struct WritableTxnMarkerTopicResult: KafkaMessage {
-            public var name: String = ""
-            public var partitions: [WritableTxnMarkerPartitionResult] = []
-            /// Tagged fields this codec does not know, kept so the message round-trips.
-            public var unknownTaggedFields: [TaggedField] = []
+    public struct WritableTxnMarkerTopicResult: KafkaMessage {
+        public var name: String = ""
+        public var partitions: [WritableTxnMarkerPartitionResult] = []
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
 
-            public init() {}
+        public init() {}
 
-            public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                let flexible = version >= 1
-                self.name = try r.readString(flexible: flexible)
-                if let n = try r.readArrayCount(flexible: flexible) {
-                    var items = [WritableTxnMarkerPartitionResult]()
-                    items.reserveCapacity(n)
-                    for _ in 0..<n { items.append(try WritableTxnMarkerPartitionResult(from: &r, version: version)) }
-                    self.partitions = items
-                } else {
-                    throw .unexpectedNull("Partitions")
-                }
-                if flexible {
-                    let count = try r.readUnsignedVarint()
-                    for _ in 0..<count {
-                        let tag = try r.readUnsignedVarint()
-                        let size = Int(try r.readUnsignedVarint())
-                        unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                    }
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 1
+            self.name = try r.readString(flexible: flexible)
+            if let n = try r.readArrayCount(flexible: flexible) {
+                var items = [WritableTxnMarkerPartitionResult]()
+                items.reserveCapacity(n)
+                for _ in 0..<n { items.append(try WritableTxnMarkerPartitionResult(from: &r, version: version)) }
+                self.partitions = items
+            } else {
+                throw .unexpectedNull("Partitions")
+            }
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public func encode(to w: inout WireWriter, version: Int16) {
-                let flexible = version >= 1
-                w.writeString(self.name, flexible: flexible)
-                w.writeArrayCount(self.partitions.count, flexible: flexible)
-                for item in self.partitions { item.encode(to: &w, version: version) }
-                if flexible {
-                    w.writeTaggedFields([], unknown: unknownTaggedFields)
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 1
+            w.writeString(self.name, flexible: flexible)
+            w.writeArrayCount(self.partitions.count, flexible: flexible)
+            for item in self.partitions { item.encode(to: &w, version: version) }
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
+            }
+        }
+    }
+
+    public struct WritableTxnMarkerPartitionResult: KafkaMessage {
+        public var partitionIndex: Int32 = 0
+        public var errorCode: Int16 = 0
+        /// Tagged fields this codec does not know, kept so the message round-trips.
+        public var unknownTaggedFields: [TaggedField] = []
+
+        public init() {}
+
+        public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
+            let flexible = version >= 1
+            self.partitionIndex = try r.readInt32()
+            self.errorCode = try r.readInt16()
+            if flexible {
+                let count = try r.readUnsignedVarint()
+                for _ in 0..<count {
+                    let tag = try r.readUnsignedVarint()
+                    let size = Int(try r.readUnsignedVarint())
+                    unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
                 }
             }
+        }
 
-            public struct WritableTxnMarkerPartitionResult: KafkaMessage {
-                public var partitionIndex: Int32 = 0
-                public var errorCode: Int16 = 0
-                /// Tagged fields this codec does not know, kept so the message round-trips.
-                public var unknownTaggedFields: [TaggedField] = []
-
-                public init() {}
-
-                public init(from r: inout WireReader, version: Int16) throws(DecodeError) {
-                    let flexible = version >= 1
-                    self.partitionIndex = try r.readInt32()
-                    self.errorCode = try r.readInt16()
-                    if flexible {
-                        let count = try r.readUnsignedVarint()
-                        for _ in 0..<count {
-                            let tag = try r.readUnsignedVarint()
-                            let size = Int(try r.readUnsignedVarint())
-                            unknownTaggedFields.append(TaggedField(tag: tag, data: try r.readRawBytes(size)))
-                        }
-                    }
-                }
-
-                public func encode(to w: inout WireWriter, version: Int16) {
-                    let flexible = version >= 1
-                    w.writeInt32(self.partitionIndex)
-                    w.writeInt16(self.errorCode)
-                    if flexible {
-                        w.writeTaggedFields([], unknown: unknownTaggedFields)
-                    }
-                }
+        public func encode(to w: inout WireWriter, version: Int16) {
+            let flexible = version >= 1
+            w.writeInt32(self.partitionIndex)
+            w.writeInt16(self.errorCode)
+            if flexible {
+                w.writeTaggedFields([], unknown: unknownTaggedFields)
             }
         }
     }
