@@ -77,7 +77,7 @@ import Testing
         #expect(resolver.producePolicy(overrides: ["message.timestamp.type": "LogAppendTime"]).logAppendTime)
     }
 
-    @Test func topicConfigValidation() {
+    @Test func topicConfigValidation() throws {
         let policy = TopicConfigs.byName["cleanup.policy"]!
         #expect(try policy.validate("compact, delete").get() == "compact,delete")
         #expect((try? policy.validate("shred").get()) == nil)
@@ -105,7 +105,7 @@ import Testing
         #expect(TopicName.validate(String(repeating: "x", count: 250)) != nil)
     }
 
-    @Test func listenerParsing() {
+    @Test func listenerParsing() throws {
         #expect(try ListenerSpec.parse("PLAINTEXT://[::1]:9092").get() == ListenerSpec(name: "PLAINTEXT", host: "::1", port: 9092))
         #expect((try? ListenerSpec.parse("PLAINTEXT://host").get()) == nil)
         #expect((try? ListenerSpec.parse("host:9092").get()) == nil)

@@ -99,7 +99,7 @@ def test_offsets_for_times(broker):
     for i in range(10):
         p.produce(topic, value=f"{i}".encode(), timestamp=base + i * 1000)
         p.flush(10)
-    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": unique("g")})
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": unique("g"), "enable.auto.commit": False})
     found = c.offsets_for_times([TopicPartition(topic, 0, base + 4500)], timeout=10)
     assert found[0].offset == 5
     later = c.offsets_for_times([TopicPartition(topic, 0, base + 999_999)], timeout=10)
@@ -172,6 +172,36 @@ def test_delete_records(broker):
     result = a.delete_records([TopicPartition(topic, 0, 12)])
     tp_result = list(result.values())[0].result(10)
     assert tp_result.low_watermark == 12
-    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": unique("g")})
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": unique("g"), "enable.auto.commit": False})
     assert c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10) == (12, 20)
     c.close()
+
+
+def test_auto_create_and_leader_epoch(fresh_broker):
+    b = fresh_broker(**{"auto.create.topics.enable": "true", "num.partitions": "3"})
+    p = Producer({"bootstrap.servers": b.bootstrap})
+    p.produce("auto-created", value=b"v")
+    assert p.flush(15) == 0
+    md = AdminClient({"bootstrap.servers": b.bootstrap}).list_topics(timeout=10)
+    assert len(md.topics["auto-created"].partitions) == 3
+    # librdkafka validates positions with OffsetForLeaderEpoch when it knows the leader epoch.
+    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": unique("g"), "enable.auto.commit": False})
+    part = [pt for pt in range(3) if c.get_watermark_offsets(TopicPartition("auto-created", pt), timeout=10)[1] == 1]
+    assert len(part) == 1
+    c.assign([TopicPartition("auto-created", part[0], 0)])
+    m = None
+    deadline = time.time() + 15
+    while m is None and time.time() < deadline:
+        m = c.poll(0.5)
+    assert m is not None and not m.error() and m.value() == b"v"
+    assert m.leader_epoch() == 0
+    c.close()
+
+
+def test_auto_create_off_by_default(broker):
+    p = Producer({"bootstrap.servers": broker.bootstrap, "message.timeout.ms": 3000})
+    errors = []
+    p.produce(unique("never-created"), value=b"v", on_delivery=lambda e, m: errors.append(e))
+    p.flush(10)
+    assert errors and errors[0] is not None
+    assert unique("x") not in AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(timeout=10).topics

@@ -70,6 +70,8 @@ public final class ReplicaManager: Sendable {
         let log = try logManager.log(topic: topic.name, partition: index)
             ?? logManager.createPartition(topic: topic.name, partition: index,
                                           config: r.logConfig(overrides: topic.configs), now: SystemClock.nowMs())
+        // As a leader does on election: its epoch starts at the current log end.
+        try log.assignEpochStart(topic.leaderEpoch)
         let partition = Partition(topic: topic.name, index: index, log: log,
                                   policy: r.producePolicy(overrides: topic.configs), leaderEpoch: topic.leaderEpoch)
         partitions.withLock { $0[partition.key] = partition }
