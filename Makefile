@@ -26,7 +26,14 @@ $(VENV)/.installed: Tests/Interop/requirements.txt
 	$(PY) -m pip install -q -r Tests/Interop/requirements.txt
 	touch $@
 
-py-deps: $(VENV)/.installed
+# kafka-python 2.0.2 (2020, still widely installed) uses fixed old API versions; kept apart from
+# the current one and put on PYTHONPATH by the test that needs it.
+OLD_KAFKA_PYTHON := .pydeps/kafka-python-2.0.2/.installed
+$(OLD_KAFKA_PYTHON): $(VENV)/.installed
+	$(PY) -m pip install -q --no-deps --target .pydeps/kafka-python-2.0.2 kafka-python==2.0.2
+	touch $@
+
+py-deps: $(VENV)/.installed $(OLD_KAFKA_PYTHON)
 
 build: apt-deps
 	swift build $(SWIFT_FLAGS)
