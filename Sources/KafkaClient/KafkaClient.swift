@@ -121,6 +121,16 @@ public final class KafkaClient {
         }
     }
 
+    /// A producer id and epoch for an idempotent (non-transactional) producer.
+    public func initProducerId() throws(ClientError) -> (producerId: Int64, epoch: Int16) {
+        var request = InitProducerIdRequest()
+        request.transactionalId = nil
+        request.transactionTimeoutMs = 60_000
+        let response: InitProducerIdResponse = try connection.roundTrip(request)
+        if response.errorCode != 0 { throw .kafka(KafkaError(response.errorCode), "InitProducerId") }
+        return (response.producerId, response.producerEpoch)
+    }
+
     // MARK: Offsets
 
     /// ListOffsets for one partition: -1 latest, -2 earliest, -3 max timestamp, or a timestamp.

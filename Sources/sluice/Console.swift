@@ -41,15 +41,50 @@ enum ConsoleProducer {
             headers.append(RecordHeader(key: k, value: Array(v.utf8)))
         }
         let client = try KafkaClient(bootstrap: options.bootstrap, clientId: "sluice-console-producer")
-        var builder = RecordBatchBuilder(codec: codec)
+        // Idempotence: a producer id and epoch (from InitProducerId unless given), and a sequence
+        // per record. `--send-each-batch N` sends every batch N times, as a producer retrying after
+        // lost acknowledgements would; the broker must answer the copies with the first offsets.
+        var producerId: Int64 = -1
+        var producerEpoch: Int16 = -1
+        var sequence = Int32(try options.int("sequence", default: 0))
+        if options.has("idempotent") {
+            if let given = options.string("producer-id") {
+                guard let id = Int64(given) else { throw CLIError("--producer-id expects a number") }
+                producerId = id
+                producerEpoch = Int16(try options.int("producer-epoch", default: 0))
+            } else {
+                (producerId, producerEpoch) = try client.initProducerId()
+            }
+        }
+        let sends = max(1, try options.int("send-each-batch", default: 1))
+        func newBuilder() -> RecordBatchBuilder {
+            RecordBatchBuilder(codec: codec, producerId: producerId, producerEpoch: producerEpoch,
+                               baseSequence: producerId >= 0 ? sequence : -1)
+        }
+        var builder = newBuilder()
         var sent = 0
+        var batches = 0
+        var duplicates = 0
         func flush() throws {
             guard builder.recordCount > 0 else { return }
             let count = Int(builder.recordCount)
             let batch = try builder.build()
-            builder = RecordBatchBuilder(codec: codec)
-            try client.produce(topic: topic, partition: partition, batch: batch, acks: acks)
+            var firstOffset: Int64?
+            for _ in 0..<sends {
+                let offset = try client.produce(topic: topic, partition: partition, batch: batch, acks: acks)
+                if let first = firstOffset {
+                    guard offset == first else {
+                        throw CLIError("resent batch got offset \(offset), the original went to \(first)")
+                    }
+                    duplicates += 1
+                } else {
+                    firstOffset = offset
+                }
+            }
+            sequence = sequence &+ Int32(count)
+            builder = newBuilder()
             sent += count
+            batches += 1
         }
         while let line = readLine(strippingNewline: true) {
             var key: [UInt8]?
@@ -62,7 +97,11 @@ enum ConsoleProducer {
             if Int(builder.recordCount) >= batchRecords { try flush() }
         }
         try flush()
-        FileHandle.standardError.write(Data("sluice: produced \(sent) records to \(topic)-\(partition)\n".utf8))
+        var summary = "sluice: produced \(sent) records in \(batches) batches to \(topic)-\(partition)"
+        if producerId >= 0 {
+            summary += " as producer \(producerId) epoch \(producerEpoch); \(duplicates) resent batches answered with their original offsets"
+        }
+        FileHandle.standardError.write(Data((summary + "\n").utf8))
     }
 }
 

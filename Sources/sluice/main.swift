@@ -16,7 +16,9 @@ let usage = """
       topics alter    --topic T [--partitions N] [--add-config k=v[,k=v]] [--delete-config k[,k]]
       topics delete   --topic T
       produce  --topic T [--partition P] [--key-separator S] [--header k=v]... [--acks 0|1|all]
-               [--compression none|gzip|snappy|lz4|zstd]        (records are read from stdin, one per line)
+               [--compression none|gzip|snappy|lz4|zstd] [--batch-records N]
+               [--idempotent [--producer-id P --producer-epoch E --sequence S] [--send-each-batch N]]
+                                                           (records are read from stdin, one per line)
       consume  --topic T [--partition P] [--from-beginning | --offset N] [--max-messages N]
                [--print-key] [--print-headers] [--print-offset] [--timeout-ms MS]
       bench produce --topic T [--num-records N] [--record-size B] [--acks 0|1|all] [--partitions P]
@@ -33,7 +35,7 @@ struct Options {
     var positional: [String] = []
 
     static let bareFlags: Set<String> = [
-        "from-beginning", "print-key", "print-headers", "print-offset", "if-not-exists", "help",
+        "from-beginning", "print-key", "print-headers", "print-offset", "if-not-exists", "help", "idempotent",
     ]
 
     init(_ args: ArraySlice<String>) throws(CLIError) {

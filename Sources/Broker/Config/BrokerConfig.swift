@@ -89,6 +89,8 @@ public enum BrokerConfigs {
         .init("fetch.max.bytes", .int, "57671680", .atLeast(1024)),
         .init("queued.max.requests", .int, "500", .atLeast(1)),
         .init("shutdown.grace.ms", .long, "10000", .atLeast(0)),
+        .init("producer.id.expiration.ms", .int, "86400000", .atLeast(1)),
+        .init("transactional.id.expiration.ms", .int, "604800000", .atLeast(1)),
     ]
 
     /// Kafka settings accepted so that a stock server.properties loads, but with no effect here.

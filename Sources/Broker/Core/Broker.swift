@@ -34,6 +34,7 @@ public final class Broker: FrameHandler, Sendable {
     let apis: [Int16: ApiSupport]
     let resolverState: Mutex<ConfigResolver>
     let stats = BrokerStats()
+    let producerIds: ProducerIdAllocator
     /// Overrides the advertised port when listeners bind port 0 (tests).
     let advertisedPorts = Mutex<[String: Int]>([:])
 
@@ -45,6 +46,7 @@ public final class Broker: FrameHandler, Sendable {
         let resolver = ConfigResolver(broker: config, dynamicBroker: metadata.dynamicBrokerConfigs)
         resolverState = Mutex(resolver)
         replicas = try ReplicaManager(directory: directory, metadata: metadata, resolver: resolver)
+        producerIds = ProducerIdAllocator(metadata: metadata)
         var table: [Int16: ApiSupport] = [:]
         for support in Broker.supportedApis { table[support.key.rawValue] = support }
         apis = table
@@ -62,6 +64,7 @@ public final class Broker: FrameHandler, Sendable {
         ApiSupport(.apiVersions, 0...4) { b, h, r, _ throws(DecodeError) in try b.handleApiVersions(h, &r) },
         ApiSupport(.createTopics, 2...7) { b, h, r, _ throws(DecodeError) in try b.handleCreateTopics(h, &r) },
         ApiSupport(.deleteTopics, 1...6) { b, h, r, _ throws(DecodeError) in try b.handleDeleteTopics(h, &r) },
+        ApiSupport(.initProducerId, 0...5) { b, h, r, _ throws(DecodeError) in try b.handleInitProducerId(h, &r) },
         ApiSupport(.deleteRecords, 0...2) { b, h, r, _ throws(DecodeError) in try b.handleDeleteRecords(h, &r) },
         ApiSupport(.offsetForLeaderEpoch, 2...4) { b, h, r, _ throws(DecodeError) in
             try b.handleOffsetForLeaderEpoch(h, &r)

@@ -14,7 +14,10 @@ enum ProduceValidation {
     /// Largest decompressed batch we are willing to inflate while validating.
     static let maxDecompressedBytes = 256 << 20
 
-    static func prepare(_ bytes: inout [UInt8], policy: ProducePolicy, now: Int64) -> Result<Void, ProduceFailure> {
+    /// Validates, recompresses and stamps `bytes` in place; returns the header of its one batch
+    /// (producer id, epoch and sequence are what idempotence needs).
+    static func prepare(_ bytes: inout [UInt8], policy: ProducePolicy, now: Int64)
+        -> Result<RecordBatchHeader, ProduceFailure> {
         let validated: ValidatedBatches
         switch RecordBatches.validateForAppend(
             bytes, maxBatchBytes: policy.maxMessageBytes, now: now,
@@ -45,7 +48,7 @@ enum ProduceValidation {
                 RecordBatches.setLogAppendTime(now, in: &bytes, batchStart: start)
             }
         }
-        return .success(())
+        return .success(validated.batches[0].header)
     }
 
     /// The codec a topic's `compression.type` imposes, or nil for `producer`.

@@ -11,6 +11,11 @@ public final class Partition: Sendable {
     public let key: PartitionKey
     let policyState: Mutex<ProducePolicy>
     let leaderEpochState = Atomic<Int32>(0)
+    /// Idempotent-producer state. Held across check, append and record, so two retries of one
+    /// batch on different connections cannot both be appended.
+    let producers: Mutex<ProducerStateTable>
+    /// Set when producer state changed since the last snapshot.
+    let producersDirty = Atomic<Bool>(false)
 
     init(topic: String, index: Int32, log: PartitionLog, policy: ProducePolicy, leaderEpoch: Int32) {
         self.topic = topic
@@ -19,6 +24,21 @@ public final class Partition: Sendable {
         self.key = PartitionKey(topic, index)
         self.policyState = Mutex(policy)
         leaderEpochState.store(leaderEpoch, ordering: .relaxed)
+        producers = Mutex(ProducerSnapshots.rebuild(log: log))
+    }
+
+    /// Writes a producer-state snapshot at the current log end if anything changed.
+    func snapshotProducers(now: Int64, expirationMs: Int64) {
+        let (table, removed): (ProducerStateTable, Int) = producers.withLock { table in
+            let removed = table.expire(now: now, expirationMs: expirationMs)
+            return (table, removed)
+        }
+        guard producersDirty.exchange(false, ordering: .acquiringAndReleasing) || removed > 0 else { return }
+        do {
+            try ProducerSnapshots.write(table, offset: log.logEndOffset, directory: log.directory)
+        } catch {
+            producersDirty.store(true, ordering: .releasing)
+        }
     }
 
     public var policy: ProducePolicy { policyState.withLock { $0 } }
@@ -70,8 +90,10 @@ public final class ReplicaManager: Sendable {
         let log = try logManager.log(topic: topic.name, partition: index)
             ?? logManager.createPartition(topic: topic.name, partition: index,
                                           config: r.logConfig(overrides: topic.configs), now: SystemClock.nowMs())
-        // As a leader does on election: its epoch starts at the current log end.
+        // As a leader does on election: its epoch starts at the current log end, and with the
+        // in-sync set being this node alone, everything in the log is committed.
         try log.assignEpochStart(topic.leaderEpoch)
+        log.updateHighWatermark(log.logEndOffset)
         let partition = Partition(topic: topic.name, index: index, log: log,
                                   policy: r.producePolicy(overrides: topic.configs), leaderEpoch: topic.leaderEpoch)
         partitions.withLock { $0[partition.key] = partition }
@@ -123,9 +145,19 @@ public final class ReplicaManager: Sendable {
 
     func tick(now: Int64) {
         try? logManager.tick(now: now)
+        let r = resolver
+        let expiration = r.broker.int64("producer.id.expiration.ms")
+        for p in partitions.withLock({ Array($0.values) }) {
+            p.snapshotProducers(now: now, expirationMs: expiration)
+        }
     }
 
     func closeAll() {
+        let now = SystemClock.nowMs()
+        let expiration = resolver.broker.int64("producer.id.expiration.ms")
+        for p in partitions.withLock({ Array($0.values) }) {
+            p.snapshotProducers(now: now, expirationMs: expiration)
+        }
         try? logManager.close()
     }
 }

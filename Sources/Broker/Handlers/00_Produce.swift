@@ -58,6 +58,7 @@ extension Broker {
             return answer
         }
         let policy = partition.policy
+        let header: RecordBatchHeader
         switch ProduceValidation.prepare(&bytes, policy: policy, now: now) {
         case .failure(let failure):
             answer.errorCode = failure.error.rawValue
@@ -70,22 +71,59 @@ extension Broker {
             }
             answer.logStartOffset = partition.log.logStartOffset
             return answer
-        case .success:
-            break
+        case .success(let h):
+            header = h
         }
+        if header.producerId < 0 {
+            appendToLog(partition, &bytes, policy: policy, now: now, answer: &answer)
+            return answer
+        }
+        // Idempotent batch: check, append and record under the partition's producer lock.
+        partition.producers.withLock { table in
+            let first = header.baseSequence
+            let last = first &+ header.lastOffsetDelta
+            switch table.check(producerId: header.producerId, epoch: header.producerEpoch, firstSequence: first,
+                               lastSequence: last) {
+            case .duplicate(let original):
+                // A retry of a batch already written: answer with where it went, write nothing.
+                answer.baseOffset = original.firstOffset
+                answer.logAppendTimeMs = policy.logAppendTime ? original.maxTimestamp : -1
+                answer.logStartOffset = partition.log.logStartOffset
+            case .reject(let error, let message):
+                answer.errorCode = error.rawValue
+                answer.errorMessage = message
+                answer.logStartOffset = partition.log.logStartOffset
+            case .append:
+                guard let info = appendToLog(partition, &bytes, policy: policy, now: now, answer: &answer) else { return }
+                table.record(producerId: header.producerId, epoch: header.producerEpoch,
+                             batch: ProducerBatchInfo(firstSequence: first, lastSequence: last,
+                                                      firstOffset: info.firstOffset, lastOffset: info.lastOffset,
+                                                      maxTimestamp: info.maxTimestamp),
+                             now: now)
+                partition.producersDirty.store(true, ordering: .releasing)
+            }
+        }
+        return answer
+    }
+
+    /// Appends prepared bytes, fills in the answer; nil when the log refused them.
+    @discardableResult
+    private func appendToLog(_ partition: Partition, _ bytes: inout [UInt8], policy: ProducePolicy, now: Int64,
+                             answer: inout ProduceResponse.PartitionProduceResponse) -> AppendInfo? {
+        let info: AppendInfo
         do {
-            let info = try partition.log.append(&bytes, leaderEpoch: partition.leaderEpoch, now: now)
-            // One node: the in-sync replica set is this node, so the append is committed now.
-            partition.log.updateHighWatermark(info.lastOffset + 1)
-            answer.baseOffset = info.firstOffset
-            answer.logAppendTimeMs = policy.logAppendTime ? now : -1
-            answer.logStartOffset = info.logStartOffset
+            info = try partition.log.append(&bytes, leaderEpoch: partition.leaderEpoch, now: now)
         } catch {
             answer.errorCode = KafkaError.kafkaStorageError.rawValue
             answer.errorMessage = "\(error)"
-            return answer
+            return nil
         }
+        // One node: the in-sync replica set is this node, so the append is committed now.
+        partition.log.updateHighWatermark(info.lastOffset + 1)
+        answer.baseOffset = info.firstOffset
+        answer.logAppendTimeMs = policy.logAppendTime ? now : -1
+        answer.logStartOffset = info.logStartOffset
         purgatory.checkWatchers(partition.key)
-        return answer
+        return info
     }
 }

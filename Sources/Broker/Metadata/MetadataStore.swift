@@ -27,6 +27,8 @@ public final class MetadataStore: Sendable {
         var topics: [String: TopicMetadata] = [:]
         /// Dynamic cluster-wide broker configs (AlterConfigs on the default broker resource).
         var dynamicBrokerConfigs: [String: String] = [:]
+        /// Producer ids below this are handed out or reserved (InitProducerId allocates in blocks).
+        var producerIdBlockEnd: Int64?
     }
 
     private let path: String
@@ -88,6 +90,15 @@ public final class MetadataStore: Sendable {
 
     public func setTopicConfigs(_ name: String, _ configs: [String: String]) throws {
         try update { $0.topics[name]?.configs = configs }
+    }
+
+    /// Reserves the next block of `size` producer ids durably; returns its first id.
+    public func reserveProducerIds(_ size: Int64) throws -> Int64 {
+        try update { state in
+            let start = state.producerIdBlockEnd ?? 0
+            state.producerIdBlockEnd = start + size
+            return start
+        }
     }
 
     public func setDynamicBrokerConfigs(_ configs: [String: String]) throws {

@@ -1,0 +1,194 @@
+import KafkaProtocol
+
+/// Where one idempotent batch landed: its sequence range and offsets.
+public struct ProducerBatchInfo: Equatable, Sendable {
+    public var firstSequence: Int32
+    public var lastSequence: Int32
+    public var firstOffset: Int64
+    public var lastOffset: Int64
+    public var maxTimestamp: Int64
+
+    public init(firstSequence: Int32, lastSequence: Int32, firstOffset: Int64, lastOffset: Int64, maxTimestamp: Int64) {
+        self.firstSequence = firstSequence
+        self.lastSequence = lastSequence
+        self.firstOffset = firstOffset
+        self.lastOffset = lastOffset
+        self.maxTimestamp = maxTimestamp
+    }
+}
+
+/// What the broker remembers of one producer on one partition.
+public struct ProducerEntry: Equatable, Sendable {
+    public var producerId: Int64
+    public var epoch: Int16
+    /// The most recent batches, oldest first, at most `ProducerStateTable.batchesKept`.
+    public var batches: [ProducerBatchInfo]
+    /// Time of the producer's last write (max timestamp of its last batch or the append time).
+    public var lastTimestamp: Int64
+    /// Transactions (a later step) fill these; kept so snapshots have Kafka's layout.
+    public var coordinatorEpoch: Int32 = -1
+    public var currentTxnFirstOffset: Int64 = -1
+
+    public var lastSequence: Int32 { batches.last?.lastSequence ?? -1 }
+}
+
+/// The idempotent-producer table of one partition (KIP-98): per producer id the current epoch and
+/// the sequence ranges and offsets of its last five batches. Pure: the caller supplies offsets and
+/// time, and persists `snapshot()` bytes.
+///
+/// Rules, as Kafka applies them to a batch (producer id ≥ 0):
+/// * an epoch older than the known one → INVALID_PRODUCER_EPOCH;
+/// * the same epoch and a sequence range equal to one of the cached batches → a duplicate,
+///   answered with the original offsets and not appended again;
+/// * a newer epoch must start at sequence 0, unless the producer is unknown here;
+/// * the same epoch must continue at last sequence + 1 (wrapping after Int32.max), else
+///   OUT_OF_ORDER_SEQUENCE_NUMBER.
+/// An unknown producer may start at any sequence (its state may have expired).
+public struct ProducerStateTable: Sendable, Equatable {
+    public static let batchesKept = 5
+
+    public private(set) var entries: [Int64: ProducerEntry] = [:]
+
+    public init() {}
+
+    public enum Verdict: Equatable, Sendable {
+        case append
+        case duplicate(ProducerBatchInfo)
+        case reject(KafkaError, String)
+    }
+
+    public func check(producerId: Int64, epoch: Int16, firstSequence: Int32, lastSequence: Int32) -> Verdict {
+        guard producerId >= 0 else { return .append }
+        guard let entry = entries[producerId] else { return .append }
+        if epoch < entry.epoch {
+            return .reject(.invalidProducerEpoch,
+                           "Producer \(producerId)'s epoch \(epoch) is older than the current epoch \(entry.epoch)")
+        }
+        if epoch == entry.epoch {
+            if let original = entry.batches.first(where: {
+                $0.firstSequence == firstSequence && $0.lastSequence == lastSequence
+            }) {
+                return .duplicate(original)
+            }
+            if !Self.inSequence(last: entry.lastSequence, next: firstSequence) && !entry.batches.isEmpty {
+                return .reject(.outOfOrderSequenceNumber,
+                               "Out of order sequence number for producer \(producerId): \(firstSequence) "
+                                   + "(incoming), \(entry.lastSequence) (current end)")
+            }
+            return .append
+        }
+        if firstSequence != 0 {
+            return .reject(.outOfOrderSequenceNumber,
+                           "Invalid sequence number for new epoch \(epoch) of producer \(producerId): \(firstSequence)")
+        }
+        return .append
+    }
+
+    static func inSequence(last: Int32, next: Int32) -> Bool {
+        next == last &+ 1 || (next == 0 && last == Int32.max)
+    }
+
+    /// Records an appended (or replayed) batch.
+    public mutating func record(producerId: Int64, epoch: Int16, batch: ProducerBatchInfo, now: Int64) {
+        precondition(producerId >= 0, "only idempotent batches carry producer state")
+        var entry = entries[producerId]
+            ?? ProducerEntry(producerId: producerId, epoch: epoch, batches: [], lastTimestamp: now)
+        if epoch != entry.epoch {
+            entry.epoch = epoch
+            entry.batches.removeAll()
+        }
+        entry.batches.append(batch)
+        if entry.batches.count > Self.batchesKept { entry.batches.removeFirst(entry.batches.count - Self.batchesKept) }
+        entry.lastTimestamp = max(now, batch.maxTimestamp)
+        entries[producerId] = entry
+    }
+
+    /// Forgets producers idle for longer than `expirationMs` (producer.id.expiration.ms).
+    public mutating func expire(now: Int64, expirationMs: Int64) -> Int {
+        let before = entries.count
+        entries = entries.filter { now - $0.value.lastTimestamp <= expirationMs }
+        return before - entries.count
+    }
+
+    /// Drops state for batches at or after `offset` (log truncation); entries left without a batch
+    /// are removed, as a rebuild from the shorter log would have them.
+    public mutating func truncate(to offset: Int64) {
+        for (id, var entry) in entries {
+            entry.batches.removeAll { $0.lastOffset >= offset }
+            entries[id] = entry.batches.isEmpty ? nil : entry
+        }
+    }
+
+    // MARK: Snapshots (Kafka's `<offset>.snapshot` layout, RECORDS.md §4.6)
+
+    static let snapshotVersion: Int16 = 1
+
+    /// int16 version, uint32 CRC-32C of what follows, int32 count, then per producer:
+    /// id, epoch, last sequence, last offset, offset delta, timestamp, coordinator epoch,
+    /// current transaction first offset. Like Kafka, only the last batch per producer is kept;
+    /// batches after the snapshot are rebuilt from the log.
+    public func snapshot() -> [UInt8] {
+        var body = WireWriter(capacity: 4 + entries.count * 42)
+        body.writeInt32(Int32(entries.count))
+        for entry in entries.values.sorted(by: { $0.producerId < $1.producerId }) {
+            let last = entry.batches.last
+            body.writeInt64(entry.producerId)
+            body.writeInt16(entry.epoch)
+            body.writeInt32(last?.lastSequence ?? -1)
+            body.writeInt64(last?.lastOffset ?? -1)
+            body.writeInt32(last.map { $0.lastSequence &- $0.firstSequence } ?? 0)
+            body.writeInt64(entry.lastTimestamp)
+            body.writeInt32(entry.coordinatorEpoch)
+            body.writeInt64(entry.currentTxnFirstOffset)
+        }
+        var out = WireWriter(capacity: body.count + 6)
+        out.writeInt16(Self.snapshotVersion)
+        out.writeUInt32(CRC32C.checksum(body.bytes))
+        out.writeRawBytes(body.bytes)
+        return out.bytes
+    }
+
+    public enum SnapshotError: Error, Equatable {
+        case unsupportedVersion(Int16)
+        case checksumMismatch
+        case malformed(DecodeError)
+    }
+
+    public static func load(snapshot bytes: [UInt8]) throws(SnapshotError) -> ProducerStateTable {
+        var r = WireReader(bytes)
+        do {
+            let version = try r.readInt16()
+            guard version == snapshotVersion else { throw SnapshotError.unsupportedVersion(version) }
+            let crc = try r.readUInt32()
+            guard CRC32C.checksum(bytes, from: 6) == crc else { throw SnapshotError.checksumMismatch }
+            guard let count = try r.readArrayCount(flexible: false) else { throw SnapshotError.malformed(.unexpectedNull("entries")) }
+            var table = ProducerStateTable()
+            for _ in 0..<count {
+                let id = try r.readInt64()
+                let epoch = try r.readInt16()
+                let lastSequence = try r.readInt32()
+                let lastOffset = try r.readInt64()
+                let offsetDelta = try r.readInt32()
+                let timestamp = try r.readInt64()
+                let coordinatorEpoch = try r.readInt32()
+                let txnFirstOffset = try r.readInt64()
+                var entry = ProducerEntry(producerId: id, epoch: epoch, batches: [], lastTimestamp: timestamp,
+                                          coordinatorEpoch: coordinatorEpoch, currentTxnFirstOffset: txnFirstOffset)
+                if lastOffset >= 0 {
+                    entry.batches = [ProducerBatchInfo(
+                        firstSequence: lastSequence &- offsetDelta, lastSequence: lastSequence,
+                        firstOffset: lastOffset - Int64(offsetDelta), lastOffset: lastOffset, maxTimestamp: timestamp)]
+                }
+                table.entries[id] = entry
+            }
+            guard r.isAtEnd else { throw SnapshotError.malformed(.invalidValue("trailing bytes")) }
+            return table
+        } catch let e as SnapshotError {
+            throw e
+        } catch let e as DecodeError {
+            throw .malformed(e)
+        } catch {
+            throw .malformed(.invalidValue("\(error)"))
+        }
+    }
+}
