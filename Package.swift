@@ -32,7 +32,7 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "KafkaProtocol", dependencies: ["CShims", "Compression"],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "LogStore", dependencies: ["KafkaProtocol", "CShims"],
+        .target(name: "LogStore", dependencies: ["KafkaProtocol", "Compression", "CShims"],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "KafkaClient", dependencies: ["KafkaProtocol"],
                 exclude: ["README.md"], swiftSettings: strict),

@@ -20,6 +20,17 @@ public struct LogConfig: Sendable, Equatable {
     public var retentionBytes: Int64
     /// file.delete.delay.ms: how long deleted segment files linger (renamed `.deleted`) before unlink.
     public var fileDeleteDelayMs: Int64
+    /// cleanup.policy contains `delete`: retention.ms / retention.bytes apply.
+    public var deletePolicy: Bool = true
+    /// cleanup.policy contains `compact`: the cleaner keeps the last record per key.
+    public var compactPolicy: Bool = false
+    /// delete.retention.ms: how long a tombstone (null value) stays readable once it is the
+    /// latest record of its key, measured from its batch's timestamp.
+    public var deleteRetentionMs: Int64 = 86_400_000
+    /// min.cleanable.dirty.ratio: clean only when this share of the cleanable bytes is uncleaned.
+    public var minCleanableDirtyRatio: Double = 0.5
+    /// min.compaction.lag.ms: segments holding records younger than this are not cleaned.
+    public var minCompactionLagMs: Int64 = 0
 
     public init(
         segmentBytes: Int = 1 << 30,
@@ -57,6 +68,9 @@ public struct LogConfig: Sendable, Equatable {
         try check(retentionMs >= -1, "retention.ms must be >= -1")
         try check(retentionBytes >= -1, "retention.bytes must be >= -1")
         try check(fileDeleteDelayMs >= 0, "file.delete.delay.ms must be >= 0")
+        try check(deleteRetentionMs >= 0, "delete.retention.ms must be >= 0")
+        try check(minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1, "min.cleanable.dirty.ratio must be in [0, 1]")
+        try check(minCompactionLagMs >= 0, "min.compaction.lag.ms must be >= 0")
     }
 
     var maxOffsetIndexEntries: Int { segmentIndexBytes / OffsetEntry.size }

@@ -23,6 +23,9 @@ final class LogCore {
     private var clock: Int64
     private var pendingDeletes: [(paths: [String], dueMs: Int64)] = []
     private(set) var closed = false
+    /// Offsets below this were compacted by the last clean (in memory: after a restart the first
+    /// clean looks at everything again, which is correct, only slower).
+    var cleanerCheckpoint: Int64 = 0
 
     var active: Segment { segments[segments.count - 1] }
     var latestEpoch: Int32? { epochs.latestEpoch }
@@ -81,8 +84,17 @@ final class LogCore {
     private func removeLeftoversAndListSegments() throws(LogStoreError) -> [Int64] {
         let names = try FileIO.list(directory)
         var bases = [Int64]()
-        for name in names {
-            if name.hasSuffix(".deleted") || name.hasSuffix(".tmp") {
+        for name in names where name.hasSuffix(LogCleaner.swapSuffix) {
+            // A cleaned segment whose swap was committed but not finished: finish it. Its indexes
+            // are removed so they are rebuilt (and the data CRC-checked) below.
+            let logName = String(name.dropLast(LogCleaner.swapSuffix.count))
+            try FileIO.rename(directory + "/" + name, directory + "/" + logName)
+            if let base = segmentBase(logName, suffix: ".log") {
+                for suffix in [".index", ".timeindex"] { try FileIO.remove(directory + "/" + Segment.fileName(base, suffix)) }
+            }
+        }
+        for name in try FileIO.list(directory) {
+            if name.hasSuffix(".deleted") || name.hasSuffix(".tmp") || name.hasSuffix(LogCleaner.cleanedSuffix) {
                 try FileIO.remove(directory + "/" + name)
             } else if let base = segmentBase(name, suffix: ".log") {
                 bases.append(base)
@@ -398,7 +410,7 @@ final class LogCore {
     func applyRetention(now: Int64) throws(LogStoreError) {
         if closed { throw .closed }
         clock = now
-        if config.retentionMs >= 0 {
+        if config.deletePolicy && config.retentionMs >= 0 {
             let retentionMs = config.retentionMs
             _ = try deleteOldSegments { segment, _ throws(LogStoreError) in
                 let newest = segment.maxTimestamp >= 0
@@ -406,7 +418,7 @@ final class LogCore {
                 return now - newest > retentionMs
             }
         }
-        if config.retentionBytes >= 0 {
+        if config.deletePolicy && config.retentionBytes >= 0 {
             var excess = Int64(segments.reduce(0) { $0 + $1.size }) - config.retentionBytes
             _ = try deleteOldSegments { segment, _ in
                 guard excess - Int64(segment.size) >= 0 else { return false }
@@ -506,6 +518,33 @@ final class LogCore {
         epochs = LeaderEpochCache()
         try persistEpochs()
         try persistOffsets()
+    }
+
+    // MARK: Compaction
+
+    /// Installs a cleaned copy of the sealed segment at `base`: the committed `.swap` file takes
+    /// the `.log` name, the indexes are rebuilt from it. Returns false (and drops the copy) when
+    /// the segment is gone meanwhile (retention, truncation).
+    func installCleanedSegment(base: Int64, swapPath: String, now: Int64) throws(LogStoreError) -> Bool {
+        if closed { throw .closed }
+        guard let i = segments.firstIndex(where: { $0.baseOffset == base }), i < segments.count - 1 else {
+            try FileIO.remove(swapPath)
+            return false
+        }
+        let old = segments[i]
+        let logPath = directory + "/" + Segment.fileName(base, ".log")
+        try FileIO.rename(swapPath, logPath)
+        try FileIO.syncDirectory(directory)
+        for suffix in [".index", ".timeindex"] { try FileIO.remove(directory + "/" + Segment.fileName(base, suffix)) }
+        let fresh = try Segment.open(directory: directory, baseOffset: base, now: now)
+        let recovery = try fresh.rebuild(verifyCRC: false, indexIntervalBytes: config.indexIntervalBytes)
+        precondition(recovery.defect == nil, "a cleaned segment must hold only whole batches")
+        precondition(recovery.nextOffset == segments[i + 1].baseOffset, "cleaning changed a segment's offset span")
+        try fresh.seal()
+        segments[i] = fresh
+        _ = old
+        checkInvariants()
+        return true
     }
 
     // MARK: Flush and close

@@ -43,10 +43,13 @@ public final class LogManager: Sendable {
     public let hadCleanShutdown: Bool
     /// How often `tick` applies retention (log.retention.check.interval.ms).
     public let retentionCheckIntervalMs: Int64
+    /// How often `tick` runs the log cleaner on compacted logs (log.cleaner.backoff.ms).
+    public let cleanerBackoffMs: Int64
 
     private struct State {
         var logs: [TopicPartition: PartitionLog] = [:]
         var lastRetentionCheckMs: Int64
+        var lastCleanMs: Int64
         var closed = false
     }
     private let state: Mutex<State>
@@ -54,7 +57,7 @@ public final class LogManager: Sendable {
     /// Opens `directory` (created if missing) and every partition in it with `config(topic)` as
     /// its configuration. Directories renamed for deletion by an earlier run are removed.
     public init(
-        directory: String, now: Int64, retentionCheckIntervalMs: Int64 = 300_000,
+        directory: String, now: Int64, retentionCheckIntervalMs: Int64 = 300_000, cleanerBackoffMs: Int64 = 15_000,
         config: (String) -> LogConfig = { _ in LogConfig() }
     ) throws(LogStoreError) {
         try FileIO.makeDirectory(directory)
@@ -79,7 +82,8 @@ public final class LogManager: Sendable {
         self.directory = directory
         self.hadCleanShutdown = clean
         self.retentionCheckIntervalMs = retentionCheckIntervalMs
-        state = Mutex(State(logs: logs, lastRetentionCheckMs: now))
+        self.cleanerBackoffMs = cleanerBackoffMs
+        state = Mutex(State(logs: logs, lastRetentionCheckMs: now, lastCleanMs: now))
     }
 
     /// The log of a partition, if it exists.
@@ -136,15 +140,18 @@ public final class LogManager: Sendable {
     /// checkpoints, and retention every `retentionCheckIntervalMs`. Keeps going past a failing
     /// partition and rethrows the first error at the end.
     public func tick(now: Int64) throws(LogStoreError) {
-        let (logs, runRetention) = state.withLock { state in
+        let (logs, runRetention, runCleaner) = state.withLock { state in
             let due = now - state.lastRetentionCheckMs >= retentionCheckIntervalMs
             if due { state.lastRetentionCheckMs = now }
-            return (state.closed ? [] : Array(state.logs.values), due)
+            let cleanerDue = now - state.lastCleanMs >= cleanerBackoffMs
+            if cleanerDue { state.lastCleanMs = now }
+            return (state.closed ? [] : Array(state.logs.values), due, cleanerDue)
         }
         var firstError: LogStoreError?
         for log in logs {
             do throws(LogStoreError) {
                 if runRetention { try log.applyRetention(now: now) }
+                if runCleaner { try log.compact(now: now) }
                 try log.flushIfDue(now: now)
                 try log.checkpointHighWatermark()
             } catch {

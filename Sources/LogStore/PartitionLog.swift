@@ -167,6 +167,31 @@ public final class PartitionLog: Sendable {
     public var config: LogConfig { core.withLock { $0.config } }
 
     /// fsyncs the active segment and its indexes and writes the offsets checkpoint.
+    /// One compaction pass (cleanup.policy=compact), if one is due: reads and rewrites sealed
+    /// segments without holding the log lock, then installs each cleaned segment under it.
+    /// Nil when nothing was due.
+    @discardableResult
+    public func compact(now: Int64) throws(LogStoreError) -> CleanResult? {
+        guard let plan = core.withLock({ $0.cleanPlan(now: now) }) else { return nil }
+        let map = try LogCleaner.offsetMap(plan)
+        let config = self.config
+        var result = CleanResult(segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0)
+        for source in plan.sources {
+            let cleaned = try LogCleaner.clean(source, map: map, config: config, now: now)
+            let installed = try core.withLock { core throws(LogStoreError) in
+                try core.installCleanedSegment(base: source.base, swapPath: cleaned.swapPath, now: now)
+            }
+            if installed {
+                result.segmentsCleaned += 1
+                result.bytesBefore += source.size
+                result.bytesAfter += cleaned.bytesAfter
+                result.recordsRemoved += cleaned.recordsRemoved
+            }
+        }
+        core.withLock { $0.cleanerCheckpoint = max($0.cleanerCheckpoint, plan.firstUncleanable) }
+        return result
+    }
+
     public func flush() throws(LogStoreError) {
         try core.withLock { core throws(LogStoreError) in try core.flush() }
     }

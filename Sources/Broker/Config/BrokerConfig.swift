@@ -70,6 +70,7 @@ public enum BrokerConfigs {
         .init("log.segment.delete.delay.ms", .long, "60000", .atLeast(0)),
         .init("log.cleanup.policy", .list, "delete", .listOf(["delete", "compact"])),
         .init("log.cleaner.delete.retention.ms", .long, "86400000", .atLeast(0)),
+        .init("log.cleaner.backoff.ms", .long, "15000", .atLeast(0)),
         .init("log.cleaner.min.cleanable.ratio", .double, "0.5", .fraction),
         .init("log.cleaner.min.compaction.lag.ms", .long, "0", .atLeast(0)),
         .init("log.cleaner.max.compaction.lag.ms", .long, long, .atLeast(1)),
@@ -99,7 +100,7 @@ public enum BrokerConfigs {
         "controller.quorum.bootstrap.servers", "controller.listener.names", "inter.broker.listener.name",
         "listener.security.protocol.map", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
         "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
-        "share.coordinator.state.topic.min.isr", "group.initial.rebalance.delay.ms", "log.cleaner.enable",
+        "share.coordinator.state.topic.min.isr", "group.initial.rebalance.delay.ms", "log.cleaner.enable", "log.cleaner.threads", "log.cleaner.dedupe.buffer.size",
         "num.replica.fetchers", "replica.lag.time.max.ms", "socket.listen.backlog.size",
     ]
 

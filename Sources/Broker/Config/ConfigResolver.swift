@@ -91,6 +91,12 @@ public struct ConfigResolver: Sendable {
         c.retentionMs = long("retention.ms")
         c.retentionBytes = long("retention.bytes")
         c.fileDeleteDelayMs = long("file.delete.delay.ms")
+        let policy = topicValue("cleanup.policy", overrides: overrides).split(separator: ",")
+        c.deletePolicy = policy.contains("delete")
+        c.compactPolicy = policy.contains("compact")
+        c.deleteRetentionMs = long("delete.retention.ms")
+        c.minCleanableDirtyRatio = Double(topicValue("min.cleanable.dirty.ratio", overrides: overrides)) ?? 0.5
+        c.minCompactionLagMs = long("min.compaction.lag.ms")
         return c
     }
 

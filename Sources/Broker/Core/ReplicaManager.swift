@@ -63,6 +63,7 @@ public final class ReplicaManager: Sendable {
         logManager = try LogManager(
             directory: directory, now: SystemClock.nowMs(),
             retentionCheckIntervalMs: resolver.broker.int64("log.retention.check.interval.ms"),
+            cleanerBackoffMs: resolver.broker.int64("log.cleaner.backoff.ms"),
             config: { topic in resolver.logConfig(overrides: topics[topic] ?? [:]) })
         // Bring the logs in line with the metadata: open known partitions, create missing ones
         // (a crash between the metadata write and the directory creation), drop orphans.
