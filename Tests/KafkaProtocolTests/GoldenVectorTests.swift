@@ -81,10 +81,11 @@ struct GoldenVector: Sendable, CustomTestStringConvertible {
 
 /// Client bugs seen in captured frames, so the test accepts exactly these and nothing else.
 enum GoldenQuirk {
-    /// librdkafka (2.12.1, confluent-kafka) sends all-topics Metadata v10+ requests with a null
-    /// topic array as `00 00 00 00`: it reserves 4 bytes for the array count and writes the
-    /// 1-byte compact null without removing the other 3. A reader stops after the tagged section
-    /// with 3 bytes left (and reads AllowAutoTopicCreation from a reserved zero byte).
+    /// librdkafka 2.12.1 (confluent-kafka) sends its all-topics Metadata v10+ request with the
+    /// topic array count as four zero bytes (int32-sized) instead of the one-byte compact null.
+    /// A spec reader sees topics = null, AllowAutoTopicCreation = false, no tags, and then 3 bytes
+    /// (`01 00 00`: the intended AllowAutoTopicCreation = true, IncludeTopicAuthorizedOperations,
+    /// tags). Kafka's reader ignores trailing bytes too, so such clients get no auto-creation here.
     static func allowedTrailingBytes(_ vector: GoldenVector, body: any KafkaAPIMessage) -> Int {
         if vector.client == "librdkafka", vector.isRequest, vector.apiKey == ApiKey.metadata.rawValue,
            vector.version >= 10, let request = body as? MetadataRequest, request.topics == nil {
