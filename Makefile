@@ -63,3 +63,25 @@ bench: release py-deps
 
 clean:
 	rm -rf .build $(VENV) data
+
+# libFuzzer targets (Fuzz/, STYLE item 20): each runs FUZZ_SECONDS; crashes land in
+# Fuzz/FailCases/<target>/ and are replayed by `swift test` (FuzzFailCaseTests).
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := FuzzRequestDecode FuzzRecordBatches FuzzDecompress
+FUZZ_FLAGS := -rss_limit_mb=1024 -malloc_limit_mb=64 -max_len=8192
+
+.PHONY: fuzz fuzz-build
+fuzz-build: apt-deps
+	swift build -c debug -Xswiftc -sanitize=fuzzer,address --package-path Fuzz
+
+fuzz: fuzz-build
+	@python3 scripts/fuzz-seeds.py Fuzz/.corpus
+	@status=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p Fuzz/FailCases/$$t Fuzz/.corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+	  Fuzz/.build/debug/$$t $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=Fuzz/FailCases/$$t/ Fuzz/.corpus/$$t 2>Fuzz/.corpus/$$t.log || status=1; \
+	  tail -n 12 Fuzz/.corpus/$$t.log; \
+	done; \
+	if [ $$status != 0 ]; then echo "fuzz: crashes saved under Fuzz/FailCases/; replay with swift test --filter FuzzFailCaseTests"; fi; \
+	exit $$status

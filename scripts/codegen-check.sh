@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Fails when the committed generated codecs differ from what KafkaCodegen makes of the specs.
+# Fails when the committed generated codecs (and the test support generated beside them) differ
+# from what KafkaCodegen makes of the specs. SWIFT_SCRATCH_PATH picks the build directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 specs="${KAFKA_SPECS:-../shared/reference/kafka-protocol/messages}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-swift build --product KafkaCodegen >/dev/null
-.build/debug/KafkaCodegen "$specs" "$out" >/dev/null
-if ! diff -ru Sources/KafkaProtocol/Generated "$out" >/dev/null; then
-  diff -ru Sources/KafkaProtocol/Generated "$out" | head -40
-  echo "codegen-check: Sources/KafkaProtocol/Generated is stale; run 'make codegen' and commit." >&2
-  exit 1
-fi
-echo "codegen-check: generated codecs are current"
+scratch="${SWIFT_SCRATCH_PATH:-.build}"
+swift build --scratch-path "$scratch" --product KafkaCodegen >/dev/null
+"$scratch/debug/KafkaCodegen" "$specs" "$out/codecs" "$out/tests" >/dev/null
+stale=0
+for pair in "Sources/KafkaProtocol/Generated:$out/codecs" "Tests/KafkaProtocolTests/Generated:$out/tests"; do
+  committed="${pair%%:*}"
+  fresh="${pair#*:}"
+  if ! diff -ru "$committed" "$fresh" >/dev/null; then
+    diff -ru "$committed" "$fresh" | head -40
+    echo "codegen-check: $committed is stale; run 'make codegen' and commit." >&2
+    stale=1
+  fi
+done
+[ "$stale" = 0 ] || exit 1
+echo "codegen-check: generated codecs and test support are current"

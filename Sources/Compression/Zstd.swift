@@ -1,6 +1,6 @@
 internal import CZstd
 
-/// zstd frames. Decompression streams, since producers need not record the content size.
+/// zstd frames (producers need not record the content size).
 enum Zstd {
     static func compress(_ input: [UInt8], level: Int?) throws(CompressionError) -> [UInt8] {
         let level = level ?? Int(ZSTD_CLEVEL_DEFAULT)
@@ -19,32 +19,41 @@ enum Zstd {
         return out
     }
 
+    /// Decodes in one shot into a buffer that doubles (decoding again each time) up to
+    /// maxOutputSize + 1 bytes. One-shot decoding uses the output as its history, so memory follows
+    /// the bytes actually produced; streaming would first allocate the window the frame header
+    /// declares (up to 128 MiB for a hostile frame of a few bytes, found by fuzzing), whatever the limit.
+    /// Frames without a content size work; concatenated frames are decoded one after another.
     static func decompress(_ input: ArraySlice<UInt8>, maxOutputSize: Int) throws(CompressionError) -> [UInt8] {
         guard let dctx = ZSTD_createDCtx() else { throw CompressionError("zstd: cannot create context") }
         defer { ZSTD_freeDCtx(dctx) }
-        var out = BoundedOutput(limit: maxOutputSize, initialGuess: input.count &* 4)
-        try input.withUnsafeBufferPointer { (src) throws(CompressionError) in
+        return try input.withUnsafeBufferPointer { (src) throws(CompressionError) -> [UInt8] in
             guard let base = src.baseAddress, src.count > 0 else { throw CompressionError("zstd: empty input") }
-            var inBuf = ZSTD_inBuffer(src: base, size: src.count, pos: 0)
-            // 0 once a frame is complete and flushed; concatenated frames are decoded one after another.
-            var hint = 1
-            while inBuf.pos < inBuf.size || hint != 0 {
-                let before = inBuf.pos
-                var produced = 0
-                try out.write { (dst, room) throws(CompressionError) -> Int in
-                    var outBuf = ZSTD_outBuffer(dst: dst, size: room, pos: 0)
-                    hint = ZSTD_decompressStream(dctx, &outBuf, &inBuf)
-                    if ZSTD_isError(hint) != 0 {
-                        throw CompressionError("zstd: corrupt frame (\(String(cString: ZSTD_getErrorName(hint))))")
-                    }
-                    produced = outBuf.pos
-                    return outBuf.pos
+            // One byte over the limit is enough to prove the output too large.
+            let capacityMax = maxOutputSize == .max ? maxOutputSize : maxOutputSize + 1
+            var capacity = min(capacityMax, max(4096, src.count.multipliedReportingOverflow(by: 4).partialValue))
+            // A first frame that records its size is refused at once when over the limit.
+            let declared = ZSTD_getFrameContentSize(base, src.count)
+            if declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR {
+                if declared > UInt64(maxOutputSize) { throw .tooLarge(maxOutputSize) }
+                capacity = min(capacityMax, max(capacity, Int(declared)))
+            }
+            while true {
+                var out = [UInt8](repeating: 0, count: capacity)
+                let written = out.withUnsafeMutableBufferPointer { dst in
+                    ZSTD_decompressDCtx(dctx, dst.baseAddress, dst.count, base, src.count)
                 }
-                if hint != 0 && inBuf.pos == inBuf.size && inBuf.pos == before && produced == 0 {
-                    throw CompressionError("zstd: truncated frame")
+                if ZSTD_isError(written) == 0 {
+                    if written > maxOutputSize { throw .tooLarge(maxOutputSize) }
+                    out.removeSubrange(written...)
+                    return out
                 }
+                guard ZSTD_getErrorCode(written) == ZSTD_error_dstSize_tooSmall else {
+                    throw CompressionError("zstd: corrupt frame (\(String(cString: ZSTD_getErrorName(written))))")
+                }
+                if capacity >= capacityMax { throw .tooLarge(maxOutputSize) }
+                capacity = capacity > capacityMax / 2 ? capacityMax : capacity * 2
             }
         }
-        return out.finish()
     }
 }

@@ -1,6 +1,8 @@
 // KafkaCodegen: turns Kafka's JSON message definitions into Swift codecs.
 //
-// Usage: KafkaCodegen <messages-dir> <output-dir>
+// Usage: KafkaCodegen <messages-dir> <output-dir> [<test-support-dir>]
+// (test support: see TestSupport.swift; by default Tests/KafkaProtocolTests/Generated beside
+// the standard output directory)
 //
 // One Swift struct per message covering every version in the spec (as franz-go's kmsg does), with
 // nested structs for the JSON's inline and common structs. Decoders and encoders are straight-line
@@ -559,8 +561,8 @@ func apiKeyTable(_ all: [Message]) -> String {
 // MARK: - Main
 
 let arguments = CommandLine.arguments
-guard arguments.count == 3 else {
-    FileHandle.standardError.write(Data("usage: KafkaCodegen <messages-dir> <output-dir>\n".utf8))
+guard arguments.count == 3 || arguments.count == 4 else {
+    FileHandle.standardError.write(Data("usage: KafkaCodegen <messages-dir> <output-dir> [<test-support-dir>]\n".utf8))
     exit(2)
 }
 let inputDirectory = arguments[1]
@@ -582,6 +584,8 @@ do {
         all.append(try loadMessage("\(inputDirectory)/\(file)"))
     }
     try apiKeyTable(all).write(toFile: "\(outputDirectory)/ApiKey.swift", atomically: true, encoding: .utf8)
+    try writeTestSupport(messagesDirectory: inputDirectory, codecDirectory: outputDirectory,
+                         testSupportDirectory: arguments.count == 4 ? arguments[3] : defaultTestSupportDirectory(for: outputDirectory))
     print("generated \(generatedMessages.count) messages into \(outputDirectory)")
 } catch {
     FileHandle.standardError.write(Data("KafkaCodegen: \(error)\n".utf8))
