@@ -41,6 +41,7 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims"],
                 exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(name: "sluice", dependencies: ["Broker", "KafkaClient", "KafkaProtocol", "Compression"], swiftSettings: strict),
         .executableTarget(name: "KafkaCodegen", swiftSettings: strict),
         // Golden/ holds hex vectors the tests read through #filePath, so they are not resources.
@@ -50,6 +51,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"], swiftSettings: strict),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore"], swiftSettings: strict),
+        .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry"], swiftSettings: strict),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient"], swiftSettings: strict),
     ]
 )
