@@ -58,7 +58,9 @@ interop-test: release py-deps
 
 test: deps codegen-check unit-test interop-test
 
-bench: release py-deps
+# Builds release itself (SCRATCH=<scratch path>, default .build); the librdkafka suite runs when
+# ../shared/tools/bench exists. Figures and method: docs/BENCHMARKS.md.
+bench: apt-deps
 	@bash scripts/bench.sh
 
 clean:

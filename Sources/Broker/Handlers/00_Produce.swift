@@ -26,12 +26,12 @@ extension Broker {
                     partitionResponse.index = request.topicData[t].partitionData[p].index
                     partitionResponse.errorCode = KafkaError.invalidRequiredAcks.rawValue
                 } else {
-                    // Take the records out of the request so the append can edit them in place.
-                    let records = request.topicData[t].partitionData[p].records
-                    request.topicData[t].partitionData[p].records = nil
+                    // Move the records out of the request: the append stamps offsets in place, and a
+                    // second reference would make that a copy of the whole batch.
+                    var records = request.topicData[t].partitionData[p].records.take()
                     partitionResponse = appendRecords(topic: request.topicData[t].name,
                                                       partition: request.topicData[t].partitionData[p].index,
-                                                      records: records, now: now)
+                                                      records: &records, now: now)
                 }
                 if partitionResponse.errorCode != 0 { anyError = true }
                 topicResponse.partitionResponses.append(partitionResponse)
@@ -45,7 +45,7 @@ extension Broker {
     }
 
     /// Validates and appends one partition's records; the answer for that partition.
-    func appendRecords(topic: String, partition index: Int32, records: [UInt8]?, now: Int64)
+    func appendRecords(topic: String, partition index: Int32, records: inout [UInt8]?, now: Int64)
         -> ProduceResponse.PartitionProduceResponse {
         var answer = ProduceResponse.PartitionProduceResponse()
         answer.index = index
@@ -53,7 +53,7 @@ extension Broker {
             answer.errorCode = KafkaError.unknownTopicOrPartition.rawValue
             return answer
         }
-        guard var bytes = records, !bytes.isEmpty else {
+        guard var bytes = records.take(), !bytes.isEmpty else {
             answer.errorCode = KafkaError.corruptMessage.rawValue
             return answer
         }

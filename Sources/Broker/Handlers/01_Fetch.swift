@@ -14,18 +14,27 @@ extension Broker {
         let request = try FetchRequest(from: &r, version: header.apiVersion)
         let first = readFetch(request, version: header.apiVersion)
         if request.maxWaitMs <= 0 || first.bytes >= Int(request.minBytes) || first.hasError || request.topics.isEmpty {
-            return .respond(first.response)
+            // Answered here rather than with `.respond` so the response buffer is allocated once at
+            // its final size: growing it by doubling copied and page-faulted the records repeatedly.
+            complete(slot, header: header, body: first.response, sizeHint: first.bytes + responseOverhead(request))
+            return .deferred
         }
         let keys = request.topics.flatMap { t in t.partitions.map { PartitionKey(t.topic, $0.partition) } }
         let deadline = SystemClock.monotonicNs() + UInt64(request.maxWaitMs) * 1_000_000
         let operation = DelayedOperation(deadline: deadline, watchKeys: keys) { [self] forced in
             let result = readFetch(request, version: header.apiVersion)
             guard forced || result.bytes >= Int(request.minBytes) || result.hasError else { return false }
-            complete(slot, header: header, body: result.response, sizeHint: result.bytes)
+            complete(slot, header: header, body: result.response, sizeHint: result.bytes + responseOverhead(request))
             return true
         }
         purgatory.park(operation)
         return .deferred
+    }
+
+    /// Generous bound on a response's bytes besides the records (names, per-partition fields), so
+    /// the encoder never has to grow its buffer.
+    func responseOverhead(_ request: FetchRequest) -> Int {
+        request.topics.reduce(64) { sum, t in sum + 32 + t.topic.utf8.count + 96 * t.partitions.count }
     }
 
     struct FetchRead {

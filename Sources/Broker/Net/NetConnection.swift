@@ -55,7 +55,10 @@ final class NetConnection {
     var header: UInt32 = 0
     var headerBytes = 0
     var frameSize = -1  // -1 while reading the size prefix
+    /// Storage of the frame being assembled (its count is what is allocated); `frameFilled` bytes
+    /// of it have arrived.
     var frame: [UInt8] = []
+    var frameFilled = 0
     /// Bytes already read but not parsed because back-pressure engaged mid-buffer (at most one read).
     var stash: [UInt8] = []
     var stashStart = 0
@@ -90,6 +93,7 @@ final class NetConnection {
 
     func dropInput() {
         frame = []
+        frameFilled = 0
         frameSize = -1
         headerBytes = 0
         header = 0

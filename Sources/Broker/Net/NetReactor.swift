@@ -26,6 +26,11 @@ final class NetReactor: @unchecked Sendable {
     static let maxReadsPerTurn = 16  // then yield to other connections (edge-triggered fairness)
     static let maxWriteBatch = 32  // responses per sendmsg
     static let maxEvents = 256
+    /// Announced frames up to this size get their whole storage at once; larger ones grow with
+    /// the bytes that arrive, so a hostile size prefix cannot reserve memory.
+    static let frameFirstAllocation = 1 << 20
+    /// A frame with at least this much still to come is read straight into its own storage.
+    static let directReadMinimum = 16 * 1024
     private static let wakeToken = UInt64.max
 
     let index: Int
@@ -319,7 +324,12 @@ final class NetReactor: @unchecked Sendable {
                 return
             }
             rounds += 1
-            let n = read(conn.fd, readBuffer.baseAddress, readBuffer.count)
+            let direct = conn.frameSize - conn.frameFilled >= Self.directReadMinimum
+            let n = direct ? readIntoFrame(conn) : read(conn.fd, readBuffer.baseAddress, readBuffer.count)
+            if direct && n > 0 {
+                if conn.isClosed { return }
+                continue
+            }
             if n > 0 {
                 conn.lastActivityMs = now
                 // A short read drained the socket; new bytes raise a new edge. After RDHUP no
@@ -390,24 +400,69 @@ final class NetReactor: @unchecked Sendable {
                 }
                 // Grow with the bytes that actually arrive, so a large announced size costs memory
                 // only as the peer sends it.
-                conn.frame.reserveCapacity(min(size, 1 << 20))
+                conn.frame = Self.frameStorage(min(size, Self.frameFirstAllocation))
+                conn.frameFilled = 0
             }
-            let take = min(conn.frameSize - conn.frame.count, end - i)
-            let needed = conn.frame.count + take
-            if conn.frame.capacity < needed {
-                conn.frame.reserveCapacity(min(conn.frameSize, max(needed, conn.frame.capacity * 2)))
+            let take = min(conn.frameSize - conn.frameFilled, end - i)
+            reserveFrame(conn, conn.frameFilled + take)
+            let filled = conn.frameFilled
+            conn.frame.withUnsafeMutableBytes { dest in
+                UnsafeMutableRawBufferPointer(rebasing: dest[filled..<(filled + take)])
+                    .copyMemory(from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[i..<(i + take)])))
             }
-            conn.frame.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<(i + take)]))
+            conn.frameFilled += take
             i += take
-            if conn.frame.count == conn.frameSize {
-                let frame = conn.frame
-                conn.frame = []
-                conn.frameSize = -1
-                dispatch(conn, frame)
-                if conn.isClosed { return i }
-            }
+            if dispatchIfComplete(conn) && conn.isClosed { return i }
         }
         return i
+    }
+
+    /// Storage for a frame being assembled. Its bytes past `frameFilled` are never read: a frame is
+    /// dispatched only once every byte came from the socket, so skipping the zero fill is sound.
+    private static func frameStorage(_ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
+    /// Makes room for `needed` bytes of the current frame, doubling (capped at the frame size) so
+    /// the copies stay linear in the frame size.
+    private func reserveFrame(_ conn: NetConnection, _ needed: Int) {
+        guard conn.frame.count < needed else { return }
+        var grown = Self.frameStorage(min(conn.frameSize, max(needed, conn.frame.count * 2)))
+        let filled = conn.frameFilled
+        grown.withUnsafeMutableBytes { dest in
+            conn.frame.withUnsafeBytes { src in
+                UnsafeMutableRawBufferPointer(rebasing: dest[0..<filled]).copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: src[0..<filled]))
+            }
+        }
+        conn.frame = grown
+    }
+
+    /// Dispatches the frame being assembled if all of it is there; true if it was.
+    private func dispatchIfComplete(_ conn: NetConnection) -> Bool {
+        guard conn.frameSize >= 0 && conn.frameFilled == conn.frameSize else { return false }
+        let frame = conn.frame
+        conn.frame = []
+        conn.frameFilled = 0
+        conn.frameSize = -1
+        dispatch(conn, frame)
+        return true
+    }
+
+    /// Reads the rest of a large frame straight into its storage, skipping the copy out of the
+    /// shared read buffer (produce requests are mostly record bytes). Returns read()'s result.
+    private func readIntoFrame(_ conn: NetConnection) -> Int {
+        if conn.frameFilled == conn.frame.count { reserveFrame(conn, conn.frameFilled + 1) }
+        let filled = conn.frameFilled
+        let room = min(conn.frame.count, conn.frameSize) - filled
+        let n = conn.frame.withUnsafeMutableBytes { dest in read(conn.fd, dest.baseAddress! + filled, room) }
+        if n > 0 {
+            conn.lastActivityMs = now
+            if n < room && !conn.peerHalfClosed { conn.readReady = false }
+            conn.frameFilled += n
+            _ = dispatchIfComplete(conn)
+        }
+        return n
     }
 
     private func dispatch(_ conn: NetConnection, _ frame: [UInt8]) {

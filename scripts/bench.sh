@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# make bench: build release, start one broker on a temporary data directory, run Sluice's own
+# benchmarks, the shared librdkafka suite (when ../shared/tools/bench exists) and the idle-RSS check,
+# print a table, stop the broker. Client and broker share the machine, so every figure is
+# "client plus broker on this machine". docs/BENCHMARKS.md explains the figures.
+#
+# Environment (defaults in brackets):
+#   SCRATCH [.build]        SwiftPM scratch path for the release build
+#   PORT [19092]            broker port; the shared suite only allows 19092-19099
+#   N_1K [1000000]          records for the 1 KiB produce runs (1 GB each)
+#   N_100 [5000000]         records for the 100 B produce run
+#   REPEAT [1]              repetitions of Sluice's own runs (the table shows the median)
+#   SUITE [1]               0 skips the librdkafka suite
+#   SUITE_REPEAT [1]        REPEAT passed to run-suite.sh
+#   KBENCH_LIB [pypi]       librdkafka used by the suite (see ../shared/tools/bench/README.md)
+#   SKIP_BUILD [0]          1 uses the existing binary
+# Also runs scripts/alloc-count.sh (heap allocations per produce/fetch request).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+SCRATCH="${SCRATCH:-.build}"
+PORT="${PORT:-19092}"
+N_1K="${N_1K:-1000000}"
+N_100="${N_100:-5000000}"
+REPEAT="${REPEAT:-1}"
+SUITE="${SUITE:-1}"
+SUITE_REPEAT="${SUITE_REPEAT:-1}"
+export KBENCH_LIB="${KBENCH_LIB:-pypi}"
+BOOT="127.0.0.1:$PORT"
+SHARED="$ROOT/../shared/tools/bench"
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    echo "== building release ($SCRATCH)" >&2
+    swift build -c release --scratch-path "$SCRATCH" >&2
+fi
+BIN="$ROOT/$SCRATCH/release/sluice"
+[ -x "$BIN" ] || { echo "bench.sh: no binary at $BIN" >&2; exit 1; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX")"
+RESULTS="$WORK/results.txt"
+: >"$RESULTS"
+BROKER_PID=""
+stop_broker() {
+    if [ -n "$BROKER_PID" ] && kill -0 "$BROKER_PID" 2>/dev/null; then
+        kill -TERM "$BROKER_PID"
+        wait "$BROKER_PID" 2>/dev/null || true
+    fi
+    BROKER_PID=""
+}
+cleanup() {
+    stop_broker
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_broker() {
+    "$BIN" serve --override "listeners=PLAINTEXT://127.0.0.1:$PORT" --override "log.dirs=$WORK/data" \
+        >"$WORK/broker.log" 2>&1 &
+    BROKER_PID=$!
+    for _ in $(seq 1 100); do
+        grep -q "serving" "$WORK/broker.log" 2>/dev/null && return 0
+        kill -0 "$BROKER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "bench.sh: the broker did not start:" >&2
+    cat "$WORK/broker.log" >&2
+    exit 1
+}
+
+sluice() { "$BIN" "$@" --bootstrap-server "$BOOT"; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+median() { sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "-"}'; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$BROKER_PID/status"; }
+
+# record NAME RESULT-line: keeps the line for the table
+record() { echo "$1 $2" >>"$RESULTS"; echo "  $1: $2" >&2; }
+
+start_broker
+echo "== broker pid $BROKER_PID on $BOOT, data in $WORK/data" >&2
+
+# ---- Sluice's own client (KafkaClient): produce and consume
+for rep in $(seq 1 "$REPEAT"); do
+    t="bench-r$rep"
+    record p1k_acks1 "$(sluice bench produce --topic "$t-a1" --partitions 3 --num-records "$N_1K" --record-size 1024 --acks 1 2>/dev/null | grep '^RESULT')"
+    record consume "$(sluice bench consume --topic "$t-a1" --num-records "$N_1K" 2>/dev/null | grep '^RESULT')"
+    sluice topics delete --topic "$t-a1" >/dev/null
+    record p1k_acksall "$(sluice bench produce --topic "$t-aall" --partitions 3 --num-records "$N_1K" --record-size 1024 --acks all 2>/dev/null | grep '^RESULT')"
+    sluice topics delete --topic "$t-aall" >/dev/null
+    record p100_acks1 "$(sluice bench produce --topic "$t-s100" --partitions 3 --num-records "$N_100" --record-size 100 --acks 1 2>/dev/null | grep '^RESULT')"
+    sluice topics delete --topic "$t-s100" >/dev/null
+done
+
+# ---- the shared librdkafka suite (kbench), if the shared tools are there
+SUITE_OUT=""
+if [ "$SUITE" = 1 ] && [ -x "$SHARED/run-suite.sh" ]; then
+    echo "== librdkafka suite ($SHARED, KBENCH_LIB=$KBENCH_LIB)" >&2
+    if bash "$SHARED/build.sh" >&2; then
+        SUITE_OUT="$(BROKER_PID="$BROKER_PID" REPEAT="$SUITE_REPEAT" bash "$SHARED/run-suite.sh" "$BOOT" sluice || true)"
+    else
+        echo "bench.sh: building kbench failed; skipping the suite" >&2
+    fi
+elif [ "$SUITE" = 1 ]; then
+    echo "== $SHARED not found; skipping the librdkafka suite" >&2
+fi
+
+# ---- idle RSS with 100 partitions, on the same broker that just moved gigabytes
+sluice topics create --topic rss100 --partitions 100 >/dev/null
+sluice bench produce --topic rss100 --num-records 200000 --record-size 1024 --acks 1 >/dev/null 2>&1
+sluice bench consume --topic rss100 --num-records 200000 >/dev/null 2>&1
+sleep 5
+RSS_IDLE=$(rss_kib)
+HWM=$(awk '/^VmHWM:/ {print $2}' "/proc/$BROKER_PID/status")
+stop_broker
+
+# ---- heap allocations per request (needs a C compiler for the LD_PRELOAD counter)
+ALLOCS=""
+if command -v cc >/dev/null; then
+    ALLOCS="$(SKIP_BUILD=1 SCRATCH="$SCRATCH" PORT="$PORT" bash "$ROOT/scripts/alloc-count.sh" 2>/dev/null || true)"
+fi
+
+# ---- table
+echo
+echo "Sluice bench  $(date -u +%Y-%m-%dT%H:%MZ)  $(nproc) cores  commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')  runs=$REPEAT"
+printf '%-26s %14s %10s %10s %10s\n' "test (sluice bench)" records/s MB/s p99_ms target
+row() { # name target
+    local rps mbs p99
+    rps=$(grep "^$1 " "$RESULTS" | while read -r l; do field records_per_s "$l"; done | median)
+    mbs=$(grep "^$1 " "$RESULTS" | while read -r l; do field MB_per_s "$l"; done | median)
+    p99=$(grep "^$1 " "$RESULTS" | while read -r l; do field latency_p99_ms "$l"; done | median)
+    printf '%-26s %14s %10s %10s %10s\n' "$1" "$rps" "$mbs" "${p99:--}" "$2"
+}
+row p1k_acks1 ">=400 MB/s"
+row p1k_acksall ">=350 MB/s"
+row p100_acks1 ">=2M rec/s"
+row consume ">=600 MB/s"
+printf 'broker RSS idle, 100 partitions, after all runs: %d MiB (target <= 64 MiB); peak (VmHWM) %d MiB\n' \
+    $((RSS_IDLE / 1024)) $((HWM / 1024))
+[ -n "$ALLOCS" ] && echo "$ALLOCS"
+if [ -n "$SUITE_OUT" ]; then
+    echo
+    echo "librdkafka suite (kbench); targets: p1k_acks1 >=400 MB/s, p1k_acksall >=350, p100_acks1 >=2M msgs/s,"
+    echo "consume >=600 MB/s, lat_default p99 <=5 ms"
+    echo "$SUITE_OUT"
+fi
