@@ -152,6 +152,16 @@ let binaryRejections: [BinaryRejection] = [
         }
     }
 
+    @Test func mapValueErrorsNameTheKey() throws {
+        let s = try schema(#"{"type":"map","values":"boolean"}"#)
+        do {
+            try AvroBinary.validate(hex("04 02 61 01 04 62 22 07")[...], schema: s)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.kind == .invalidBoolean && error.path == #"["b\""]"# && error.offset == 7)
+        }
+    }
+
     @Test func deepNestingIsBounded() throws {
         // A linked list nested far deeper than the limit: refused, not a stack overflow.
         var bytes: [UInt8] = []

@@ -135,11 +135,14 @@ struct AvroBinaryValidator {
         return Int(n)
     }
 
-    mutating func string(_ what: String) throws(AvroDecodeError) {
+    /// Validates a string and returns where its bytes are.
+    @discardableResult
+    mutating func string(_ what: String) throws(AvroDecodeError) -> Range<Int> {
         let n = try length(what)
         let start = position
         guard Self.isValidUTF8(bytes, start, start + n) else { throw error(.invalidUTF8, at: start, "\(what) is not valid UTF-8") }
         position += n
+        return start..<position
     }
 
     /// UTF-8 validation without building a String: no overlong forms, no surrogates, nothing past U+10FFFF.
@@ -252,16 +255,13 @@ struct AvroBinaryValidator {
         case .map(let values):
             guard depth < maxDepth else { throw error(.tooDeep, at: position, "nested deeper than \(maxDepth)") }
             try blocks(zeroSizedItems: false) { (v: inout AvroBinaryValidator, _: Int64) throws(AvroDecodeError) in
-                let keyStart = v.position
-                try v.string("map key")
+                let keyRange = try v.string("map key")
                 do throws(AvroDecodeError) {
                     try v.value(values, depth: depth + 1)
                 } catch {
+                    // The key is only turned into a String on this error path.
                     var key = ""
-                    let keyBytes = v.bytes[keyStart..<v.bytes.endIndex]
-                    var probe = AvroBinaryValidator(bytes: keyBytes, schema: v.schema, maxDepth: 0)
-                    let n = (try? probe.length("key")) ?? 0
-                    JSONValue.writeString(String(decoding: keyBytes[probe.position..<probe.position + n], as: UTF8.self), to: &key)
+                    JSONValue.writeString(String(decoding: v.bytes[keyRange], as: UTF8.self), to: &key)
                     throw error.under("[\(key)]")
                 }
             }

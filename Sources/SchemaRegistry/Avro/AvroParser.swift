@@ -20,8 +20,8 @@ extension AvroSchema {
     public static func parse(json: JSONValue, references: [String: AvroSchema] = [:]) throws(AvroSchemaError) -> AvroSchema {
         var parser = AvroSchemaParser()
         // Sorted so that which reference wins for a doubly defined name does not depend on hashing.
-        for key in references.keys.sorted() {
-            for (name, definition) in references[key]!.namedTypes where parser.named[name] == nil {
+        for (_, reference) in references.sorted(by: { $0.key < $1.key }) {
+            for (name, definition) in reference.namedTypes where parser.named[name] == nil {
                 parser.named[name] = definition
                 parser.defined.insert(name)
             }

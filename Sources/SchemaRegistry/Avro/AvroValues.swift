@@ -35,9 +35,23 @@ struct AvroValueChecker {
         return out
     }
 
+    /// Bytes and fixed take strings of code points 0-255.
+    private static func takesLatin1String(_ type: AvroType) -> Bool {
+        switch type {
+        case .primitive(.bytes, _), .fixed: true
+        default: false
+        }
+    }
+
     func problem(_ value: JSONValue, _ type: AvroType, at location: String) -> Problem? {
         func fail(_ expected: String) -> Problem {
-            Problem(location: location, message: "expected \(expected), got \(Self.kind(of: value))")
+            var got = Self.kind(of: value)
+            switch value {
+            case .number(let n) where n.literal.count <= 40: got = n.literal
+            case .string(let s) where Self.latin1Bytes(s) == nil && Self.takesLatin1String(type): got = "a string with code points above 255"
+            default: break
+            }
+            return Problem(location: location, message: "expected \(expected), got \(got)")
         }
         switch type {
         case .reference(let name):
