@@ -105,6 +105,33 @@ elif [ "$SUITE" = 1 ]; then
     echo "== $SHARED not found; skipping the librdkafka suite" >&2
 fi
 
+# ---- end-to-end throughput of a three-member consumer group (librdkafka's kbench in group mode)
+KBENCH=""
+for candidate in "$SHARED/.build/kbench" "${BENCH_STATE:-$HOME/.cache/sluice-bench}/.build/kbench"; do
+    [ -x "$candidate" ] && { KBENCH="$candidate"; break; }
+done
+GROUP_LINE=""
+if [ -n "$KBENCH" ]; then
+    N_GROUP="${N_GROUP:-1200000}"
+    sluice bench produce --topic group6 --partitions 6 --num-records "$N_GROUP" --record-size 1024 --acks 1 >/dev/null 2>&1
+    echo "== three-member group consuming $N_GROUP x 1 KiB from 6 partitions" >&2
+    start_ns=$(date +%s%N)
+    pids=()
+    for m in 1 2 3; do
+        "$KBENCH" consume -b "$BOOT" -t group6 -n $((N_GROUP / 3)) --group bench-group --max-secs 120 \
+            --idle-secs 15 >"$WORK/group-$m.txt" 2>"$WORK/group-$m.err" &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || true; done
+    secs=$(awk -v a="$start_ns" -v b="$(date +%s%N)" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+    got=$(cat "$WORK"/group-*.txt | sed -n 's/.* msgs=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
+    GROUP_LINE=$(awk -v n="$got" -v s="$secs" 'BEGIN {printf "three-member group (kbench --group, 6 partitions, 1 KiB): %d records in %.2f s = %.0f records/s, %.1f MB/s (join included)", n, s, n / s, n * 1024 / 1e6 / s}')
+    echo "  $GROUP_LINE" >&2
+    sluice topics delete --topic group6 >/dev/null || true
+else
+    echo "== kbench not built; skipping the consumer-group benchmark" >&2
+fi
+
 # ---- idle RSS with 100 partitions, on the same broker that just moved gigabytes
 sluice topics create --topic rss100 --partitions 100 >/dev/null
 sluice bench produce --topic rss100 --num-records 200000 --record-size 1024 --acks 1 >/dev/null 2>&1
@@ -138,6 +165,7 @@ row consume ">=600 MB/s"
 printf 'broker RSS idle, 100 partitions, after all runs: %d MiB (target <= 64 MiB); peak (VmHWM) %d MiB\n' \
     $((RSS_IDLE / 1024)) $((HWM / 1024))
 [ -n "$ALLOCS" ] && echo "$ALLOCS"
+[ -n "$GROUP_LINE" ] && echo "$GROUP_LINE"
 if [ -n "$SUITE_OUT" ]; then
     echo
     echo "librdkafka suite (kbench); targets: p1k_acks1 >=400 MB/s, p1k_acksall >=350, p100_acks1 >=2M msgs/s,"
