@@ -49,3 +49,17 @@ def test_serve_rejects_bad_config(tmp_path):
     bad.write_text("num.partitions=zero\n")
     r = sluice("serve", "--config", str(bad), check=False)
     assert f"{bad}:1:" in r.stderr.decode() and "num.partitions" in r.stderr.decode()
+
+
+def test_bench_produce_and_consume_report_figures(broker):
+    topic = unique("cli-bench")
+    b = ["--bootstrap-server", broker.bootstrap]
+    out = sluice("bench", "produce", "--topic", topic, "--num-records", "20000", "--record-size", "200",
+                 "--partitions", "3", "--acks", "all", *b).stdout.decode()
+    line = [l for l in out.splitlines() if l.startswith("RESULT mode=produce")][0]
+    fields = dict(kv.split("=", 1) for kv in line.split()[1:])
+    assert fields["records"] == "20000" and float(fields["records_per_s"]) > 0
+    assert float(fields["latency_p99_ms"]) >= float(fields["latency_p50_ms"]) > 0
+    out = sluice("bench", "consume", "--topic", topic, "--num-records", "20000", *b).stdout.decode()
+    line = [l for l in out.splitlines() if l.startswith("RESULT mode=consume")][0]
+    assert "records=20000 " in line
