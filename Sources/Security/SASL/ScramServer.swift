@@ -111,7 +111,8 @@ public struct ScramServer: SaslServerMechanism {
         let authzidField = afterComma[..<secondComma]
         var authzid: String? = nil
         if !authzidField.isEmpty {
-            guard authzidField.hasPrefix("a="), let name = Self.decodeSaslName(authzidField.dropFirst(2)) else {
+            guard authzidField.hasPrefix("a=") else { return Self.invalidEncoding("bad gs2 header") }
+            guard let name = Self.decodeSaslName(authzidField.dropFirst(2)) else {
                 return Self.failure(.malformed, "invalid-username-encoding", "Invalid SCRAM authzid")
             }
             authzid = name
