@@ -42,6 +42,8 @@ let package = Package(
         .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims"],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
+        // SASL mechanisms, credential store, ACL engine and policy files (sans-I/O apart from file load/save).
+        .target(name: "Security", dependencies: ["COpenSSL"], exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(name: "sluice", dependencies: ["Broker", "KafkaClient", "KafkaProtocol", "Compression"], swiftSettings: strict),
         .executableTarget(name: "KafkaCodegen", swiftSettings: strict),
         // Golden/ holds hex vectors the tests read through #filePath, so they are not resources.
@@ -52,6 +54,7 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression"], swiftSettings: strict),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore"], swiftSettings: strict),
         .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry"], swiftSettings: strict),
+        .testTarget(name: "SecurityTests", dependencies: ["Security"], swiftSettings: strict),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient"], swiftSettings: strict),
     ]
 )
