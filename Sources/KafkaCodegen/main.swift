@@ -582,6 +582,7 @@ do {
         all.append(try loadMessage("\(inputDirectory)/\(file)"))
     }
     try apiKeyTable(all).write(toFile: "\(outputDirectory)/ApiKey.swift", atomically: true, encoding: .utf8)
+    try generateInternalRecords(messagesDirectory: inputDirectory, outputDirectory: outputDirectory)
     print("generated \(generatedMessages.count) messages into \(outputDirectory)")
 } catch {
     FileHandle.standardError.write(Data("KafkaCodegen: \(error)\n".utf8))
