@@ -305,7 +305,9 @@ public final class GroupCoordinator: Sendable {
         for index in 0..<partitionCount {
             guard !stopped.load(ordering: .acquiring) else { return }
             guard let partition = replicas.partition(GroupRecordCodec.topic, index) else { continue }
-            let end = partition.log.highWatermark
+            // After a crash the high watermark is the last checkpoint's; one node being the whole
+            // ISR, everything in the log is committed, as it becomes on a leader's election.
+            let end = partition.log.updateHighWatermark(partition.log.logEndOffset)
             var offset = partition.log.logStartOffset
             while offset < end {
                 guard let result = try? partition.log.read(from: offset, maxBytes: 1 << 20, maxOffset: end,
