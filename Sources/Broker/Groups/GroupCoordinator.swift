@@ -96,12 +96,22 @@ public final class GroupCoordinator: Sendable {
 
     // MARK: Events
 
+    /// `SLUICE_TRACE_GROUPS=1` logs every group request and answer to stderr (debugging clients).
+    static let tracing = ProcessInfo.processInfo.environment["SLUICE_TRACE_GROUPS"] == "1"
+
+    static func trace(_ text: @autoclosure () -> String) {
+        guard tracing else { return }
+        FileHandle.standardError.write(Data("[groups \(SystemClock.nowMs() % 100_000)] \(text())\n".utf8))
+    }
+
     func join(_ args: JoinArgs, header: RequestHeaderInfo, slot: ResponseSlot) {
+        Self.trace("join \(args.groupId) member=\(args.memberId) instance=\(args.instanceId ?? "-") v\(header.apiVersion)")
         run(header: header, slot: slot) { core, waiter, now in core.join(args, waiter: waiter, now: now) }
     }
 
     func sync(groupId: String, generationId: Int32, memberId: String, instanceId: String?, protocolType: String?,
               protocolName: String?, assignments: [String: [UInt8]], header: RequestHeaderInfo, slot: ResponseSlot) {
+        Self.trace("sync \(groupId) member=\(memberId) gen=\(generationId) assignments=\(assignments.count)")
         run(header: header, slot: slot) { core, waiter, now in
             core.sync(groupId: groupId, generationId: generationId, memberId: memberId, instanceId: instanceId,
                       protocolType: protocolType, protocolName: protocolName, assignments: assignments,
@@ -111,10 +121,12 @@ public final class GroupCoordinator: Sendable {
 
     func heartbeat(groupId: String, generationId: Int32, memberId: String, instanceId: String?) -> KafkaError {
         let now = SystemClock.nowMs()
-        return state.withLock { s in
+        let error = state.withLock { s in
             s.core.heartbeat(groupId: groupId, generationId: generationId, memberId: memberId,
                              instanceId: instanceId, now: now)
         }
+        Self.trace("heartbeat \(groupId) member=\(memberId) gen=\(generationId) -> \(error)")
+        return error
     }
 
     func leave(groupId: String, members: [(memberId: String, instanceId: String?)])
@@ -239,6 +251,7 @@ public final class GroupCoordinator: Sendable {
     private func deliver(_ deliveries: [(Waiter, GroupEffect)]) {
         for (w, effect) in deliveries {
             let body: any KafkaAPIMessage
+            Self.trace("answer \(effect)")
             switch effect {
             case .join(_, let r): body = Self.joinResponse(r, version: w.header.apiVersion)
             case .sync(_, let r): body = Self.syncResponse(r)
