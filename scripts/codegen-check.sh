@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 specs="${KAFKA_SPECS:-../shared/reference/kafka-protocol/messages}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-scratch="${SWIFT_SCRATCH_PATH:-.build}"
+# SWIFT_SCRATCH_PATH (or SCRATCH_PATH) lets parallel worktrees keep their own build directories.
+scratch="${SWIFT_SCRATCH_PATH:-${SCRATCH_PATH:-.build}}"
 swift build --scratch-path "$scratch" --product KafkaCodegen >/dev/null
 "$scratch/debug/KafkaCodegen" "$specs" "$out/codecs" "$out/tests" >/dev/null
 stale=0

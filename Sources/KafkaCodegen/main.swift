@@ -586,6 +586,7 @@ do {
     try apiKeyTable(all).write(toFile: "\(outputDirectory)/ApiKey.swift", atomically: true, encoding: .utf8)
     try writeTestSupport(messagesDirectory: inputDirectory, codecDirectory: outputDirectory,
                          testSupportDirectory: arguments.count == 4 ? arguments[3] : defaultTestSupportDirectory(for: outputDirectory))
+    try generateInternalRecords(messagesDirectory: inputDirectory, outputDirectory: outputDirectory)
     print("generated \(generatedMessages.count) messages into \(outputDirectory)")
 } catch {
     FileHandle.standardError.write(Data("KafkaCodegen: \(error)\n".utf8))

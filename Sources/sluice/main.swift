@@ -21,6 +21,11 @@ let usage = """
                                                            (records are read from stdin, one per line)
       consume  --topic T [--partition P] [--from-beginning | --offset N] [--max-messages N]
                [--print-key] [--print-headers] [--print-offset] [--timeout-ms MS]
+      groups list
+      groups describe --group G [--state | --members]      (offsets, log end offsets and lag per partition)
+      groups delete   --group G
+      groups reset-offsets --group G (--topic T[:P,P...] ... | --all-topics)
+               (--to-earliest | --to-latest | --to-offset N) [--execute]   (dry run without --execute)
       bench produce --topic T [--num-records N] [--record-size B] [--acks 0|1|all] [--partitions P]
                [--batch-size B] [--compression C] [--in-flight N]
       bench consume --topic T [--num-records N]
@@ -36,6 +41,7 @@ struct Options {
 
     static let bareFlags: Set<String> = [
         "from-beginning", "print-key", "print-headers", "print-offset", "if-not-exists", "help", "idempotent",
+        "state", "members", "all-topics", "to-earliest", "to-latest", "execute", "dry-run",
     ]
 
     init(_ args: ArraySlice<String>) throws(CLIError) {
@@ -103,6 +109,9 @@ func run() throws {
     case "topics":
         guard let sub = args.first else { throw CLIError("topics needs a subcommand (create|list|describe|alter|delete)") }
         try Topics.run(sub, try Options(args.dropFirst()))
+    case "groups":
+        guard let sub = args.first else { throw CLIError("groups needs a subcommand (list|describe|delete|reset-offsets)") }
+        try Groups.run(sub, try Options(args.dropFirst()))
     case "produce":
         try ConsoleProducer.run(try Options(args))
     case "consume":

@@ -68,7 +68,7 @@ import KafkaProtocol
         #expect(t.entries.isEmpty)
     }
 
-    @Test func snapshotRoundTripKeepsTheLastBatchAndDetectsCorruption() throws {
+    @Test func snapshotRoundTripKeepsEveryRememberedBatchAndDetectsCorruption() throws {
         var t = ProducerStateTable()
         t.record(producerId: 9, epoch: 2, batch: batch(0, 9, at: 0), now: 1)
         t.record(producerId: 9, epoch: 2, batch: batch(10, 14, at: 10), now: 1)
@@ -76,9 +76,11 @@ import KafkaProtocol
         var bytes = t.snapshot()
         #expect(Array(bytes[0..<2]) == [0, 1])  // version 1
         let loaded = try ProducerStateTable.load(snapshot: bytes)
-        #expect(loaded.entries[9]?.batches == [batch(10, 14, at: 10)])
+        #expect(loaded.entries[9]?.batches == [batch(0, 9, at: 0), batch(10, 14, at: 10)])
         #expect(loaded.entries[9]?.epoch == 2)
         #expect(loaded.check(producerId: 9, epoch: 2, firstSequence: 10, lastSequence: 14) == .duplicate(batch(10, 14, at: 10)))
+        #expect(loaded.check(producerId: 9, epoch: 2, firstSequence: 0, lastSequence: 9) == .duplicate(batch(0, 9, at: 0)))
+        #expect(loaded == t)
         #expect(loaded.check(producerId: 9, epoch: 2, firstSequence: 15, lastSequence: 15) == .append)
         bytes[bytes.count - 1] ^= 0xFF
         #expect(throws: ProducerStateTable.SnapshotError.checksumMismatch) { try ProducerStateTable.load(snapshot: bytes) }

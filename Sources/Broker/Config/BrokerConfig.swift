@@ -92,6 +92,16 @@ public enum BrokerConfigs {
         .init("shutdown.grace.ms", .long, "10000", .atLeast(0)),
         .init("producer.id.expiration.ms", .int, "86400000", .atLeast(1)),
         .init("transactional.id.expiration.ms", .int, "604800000", .atLeast(1)),
+        // Group coordinator (Sources/Broker/Groups).
+        .init("group.initial.rebalance.delay.ms", .int, "3000", .atLeast(0)),
+        .init("group.min.session.timeout.ms", .int, "6000", .atLeast(0)),
+        .init("group.max.session.timeout.ms", .int, "1800000", .atLeast(0)),
+        .init("group.max.size", .int, "2147483647", .atLeast(1)),
+        .init("offsets.topic.num.partitions", .int, "50", .atLeast(1)),
+        .init("offsets.topic.segment.bytes", .int, "104857600", .atLeast(14)),
+        .init("offsets.retention.minutes", .int, "10080", .atLeast(1)),
+        .init("offsets.retention.check.interval.ms", .long, "600000", .atLeast(1)),
+        .init("offset.metadata.max.bytes", .int, "4096", .atLeast(0)),
     ]
 
     /// Kafka settings accepted so that a stock server.properties loads, but with no effect here.
@@ -100,7 +110,7 @@ public enum BrokerConfigs {
         "controller.quorum.bootstrap.servers", "controller.listener.names", "inter.broker.listener.name",
         "listener.security.protocol.map", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
         "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
-        "share.coordinator.state.topic.min.isr", "group.initial.rebalance.delay.ms", "log.cleaner.enable", "log.cleaner.threads", "log.cleaner.dedupe.buffer.size",
+        "share.coordinator.state.topic.min.isr", "log.cleaner.enable", "log.cleaner.threads", "log.cleaner.dedupe.buffer.size",
         "num.replica.fetchers", "replica.lag.time.max.ms", "socket.listen.backlog.size",
     ]
 

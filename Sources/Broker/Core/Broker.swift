@@ -35,6 +35,7 @@ public final class Broker: FrameHandler, Sendable {
     let resolverState: Mutex<ConfigResolver>
     let stats = BrokerStats()
     let producerIds: ProducerIdAllocator
+    let groups: GroupCoordinator
     /// Overrides the advertised port when listeners bind port 0 (tests).
     let advertisedPorts = Mutex<[String: Int]>([:])
 
@@ -50,7 +51,9 @@ public final class Broker: FrameHandler, Sendable {
         var table: [Int16: ApiSupport] = [:]
         for support in Broker.supportedApis { table[support.key.rawValue] = support }
         apis = table
+        groups = try GroupCoordinator(config: config, replicas: replicas, purgatory: purgatory)
         purgatory.start()
+        groups.start()
     }
 
     var resolver: ConfigResolver { resolverState.withLock { $0 } }
@@ -75,6 +78,17 @@ public final class Broker: FrameHandler, Sendable {
         ApiSupport(.incrementalAlterConfigs, 0...1) { b, h, r, _ throws(DecodeError) in
             try b.handleIncrementalAlterConfigs(h, &r)
         },
+        ApiSupport(.offsetCommit, 2...8) { b, h, r, _ throws(DecodeError) in try b.handleOffsetCommit(h, &r) },
+        ApiSupport(.offsetFetch, 1...8) { b, h, r, _ throws(DecodeError) in try b.handleOffsetFetch(h, &r) },
+        ApiSupport(.findCoordinator, 0...4) { b, h, r, _ throws(DecodeError) in try b.handleFindCoordinator(h, &r) },
+        ApiSupport(.joinGroup, 2...7) { b, h, r, s throws(DecodeError) in try b.handleJoinGroup(h, &r, s) },
+        ApiSupport(.heartbeat, 0...4) { b, h, r, _ throws(DecodeError) in try b.handleHeartbeat(h, &r) },
+        ApiSupport(.leaveGroup, 0...5) { b, h, r, _ throws(DecodeError) in try b.handleLeaveGroup(h, &r) },
+        ApiSupport(.syncGroup, 0...5) { b, h, r, s throws(DecodeError) in try b.handleSyncGroup(h, &r, s) },
+        ApiSupport(.describeGroups, 0...5) { b, h, r, _ throws(DecodeError) in try b.handleDescribeGroups(h, &r) },
+        ApiSupport(.listGroups, 0...5) { b, h, r, _ throws(DecodeError) in try b.handleListGroups(h, &r) },
+        ApiSupport(.deleteGroups, 0...2) { b, h, r, _ throws(DecodeError) in try b.handleDeleteGroups(h, &r) },
+        ApiSupport(.offsetDelete, 0...0) { b, h, r, _ throws(DecodeError) in try b.handleOffsetDelete(h, &r) },
         ApiSupport(.describeCluster, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleDescribeCluster(h, &r) },
     ]
 
@@ -152,6 +166,7 @@ public final class Broker: FrameHandler, Sendable {
     }
 
     public func shutdown() {
+        groups.stop()
         purgatory.stop()
         replicas.closeAll()
     }

@@ -123,24 +123,31 @@ public struct ProducerStateTable: Sendable, Equatable {
 
     static let snapshotVersion: Int16 = 1
 
-    /// int16 version, uint32 CRC-32C of what follows, int32 count, then per producer:
-    /// id, epoch, last sequence, last offset, offset delta, timestamp, coordinator epoch,
-    /// current transaction first offset. Like Kafka, only the last batch per producer is kept;
-    /// batches after the snapshot are rebuilt from the log.
+    /// int16 version, uint32 CRC-32C of what follows, int32 count, then rows of: producer id,
+    /// epoch, last sequence, last offset, offset delta, timestamp, coordinator epoch, current
+    /// transaction first offset — Kafka's layout (the timestamp is the producer's last write). Kafka writes one row per producer (its last
+    /// batch); we write one row per remembered batch, oldest first, so that all five batches a
+    /// producer may retry are still recognised after a restart. A reader that keeps the last row
+    /// per producer (as Kafka's does) still gets the latest batch.
     public func snapshot() -> [UInt8] {
-        var body = WireWriter(capacity: 4 + entries.count * 42)
-        body.writeInt32(Int32(entries.count))
+        var rows = 0
+        var body = WireWriter(capacity: 4 + entries.count * 42 * Self.batchesKept)
+        body.writeInt32(0)  // row count, patched below
         for entry in entries.values.sorted(by: { $0.producerId < $1.producerId }) {
-            let last = entry.batches.last
-            body.writeInt64(entry.producerId)
-            body.writeInt16(entry.epoch)
-            body.writeInt32(last?.lastSequence ?? -1)
-            body.writeInt64(last?.lastOffset ?? -1)
-            body.writeInt32(last.map { $0.lastSequence &- $0.firstSequence } ?? 0)
-            body.writeInt64(entry.lastTimestamp)
-            body.writeInt32(entry.coordinatorEpoch)
-            body.writeInt64(entry.currentTxnFirstOffset)
+            let batches: [ProducerBatchInfo?] = entry.batches.isEmpty ? [nil] : entry.batches.map { $0 }
+            for batch in batches {
+                body.writeInt64(entry.producerId)
+                body.writeInt16(entry.epoch)
+                body.writeInt32(batch?.lastSequence ?? -1)
+                body.writeInt64(batch?.lastOffset ?? -1)
+                body.writeInt32(batch.map { $0.lastSequence &- $0.firstSequence } ?? 0)
+                body.writeInt64(entry.lastTimestamp)
+                body.writeInt32(entry.coordinatorEpoch)
+                body.writeInt64(entry.currentTxnFirstOffset)
+                rows += 1
+            }
         }
+        body.patchInt32(Int32(rows), at: 0)
         var out = WireWriter(capacity: body.count + 6)
         out.writeInt16(Self.snapshotVersion)
         out.writeUInt32(CRC32C.checksum(body.bytes))
@@ -172,13 +179,17 @@ public struct ProducerStateTable: Sendable, Equatable {
                 let timestamp = try r.readInt64()
                 let coordinatorEpoch = try r.readInt32()
                 let txnFirstOffset = try r.readInt64()
-                var entry = ProducerEntry(producerId: id, epoch: epoch, batches: [], lastTimestamp: timestamp,
-                                          coordinatorEpoch: coordinatorEpoch, currentTxnFirstOffset: txnFirstOffset)
+                var entry = table.entries[id] ?? ProducerEntry(
+                    producerId: id, epoch: epoch, batches: [], lastTimestamp: timestamp,
+                    coordinatorEpoch: coordinatorEpoch, currentTxnFirstOffset: txnFirstOffset)
                 if lastOffset >= 0 {
-                    entry.batches = [ProducerBatchInfo(
+                    entry.batches.append(ProducerBatchInfo(
                         firstSequence: lastSequence &- offsetDelta, lastSequence: lastSequence,
-                        firstOffset: lastOffset - Int64(offsetDelta), lastOffset: lastOffset, maxTimestamp: timestamp)]
+                        firstOffset: lastOffset - Int64(offsetDelta), lastOffset: lastOffset, maxTimestamp: timestamp))
+                    if entry.batches.count > batchesKept { entry.batches.removeFirst() }
                 }
+                entry.epoch = epoch
+                entry.lastTimestamp = max(entry.lastTimestamp, timestamp)
                 table.entries[id] = entry
             }
             guard r.isAtEnd else { throw SnapshotError.malformed(.invalidValue("trailing bytes")) }

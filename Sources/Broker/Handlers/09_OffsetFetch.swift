@@ -1,0 +1,72 @@
+import KafkaProtocol
+
+/// OffsetFetch: v1–v8. Returns committed offsets (-1 and empty metadata where none); a null topic
+/// list (v2+) asks for all of the group's offsets. v2+ has a top-level error, v8+ asks for
+/// several groups at once (per-group errors). `require_stable` (v7+) is accepted: without
+/// transactions no offset is ever pending. COORDINATOR_LOAD_IN_PROGRESS while loading.
+extension Broker {
+    func handleOffsetFetch(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+        let request = try OffsetFetchRequest(from: &r, version: header.apiVersion)
+        let loading = groups.isLoading
+        var response = OffsetFetchResponse()
+
+        func fetch(_ groupId: String, _ topics: [(String, [Int32])]?)
+            -> (KafkaError, [(String, [(Int32, CommittedOffset?, KafkaError)])]) {
+            if groupId.isEmpty { return (.invalidGroupId, []) }
+            if loading {
+                let partitions = topics ?? []
+                return (.coordinatorLoadInProgress,
+                        partitions.map { t in (t.0, t.1.map { ($0, nil, .coordinatorLoadInProgress) }) })
+            }
+            let wanted = topics.map { $0.flatMap { t in t.1.map { TopicPartitionID(t.0, $0) } } }
+            var byTopic: [(String, [(Int32, CommittedOffset?, KafkaError)])] = []
+            for (tp, o) in groups.fetchOffsets(groupId: groupId, partitions: wanted) {
+                if byTopic.last?.0 != tp.topic { byTopic.append((tp.topic, [])) }
+                byTopic[byTopic.count - 1].1.append((tp.partition, o, .none))
+            }
+            return (.none, byTopic)
+        }
+
+        if header.apiVersion >= 8 {
+            for g in request.groups {
+                let (error, topics) = fetch(g.groupId, g.topics.map { $0.map { ($0.name, $0.partitionIndexes) } })
+                var rg = OffsetFetchResponse.OffsetFetchResponseGroup()
+                rg.groupId = g.groupId
+                rg.errorCode = error.rawValue
+                rg.topics = topics.map { name, partitions in
+                    var rt = OffsetFetchResponse.OffsetFetchResponseTopics()
+                    rt.name = name
+                    rt.partitions = partitions.map { index, o, e in
+                        var rp = OffsetFetchResponse.OffsetFetchResponsePartitions()
+                        rp.partitionIndex = index
+                        rp.committedOffset = o?.offset ?? -1
+                        rp.committedLeaderEpoch = o?.leaderEpoch ?? -1
+                        rp.metadata = o?.metadata ?? ""
+                        rp.errorCode = e.rawValue
+                        return rp
+                    }
+                    return rt
+                }
+                response.groups.append(rg)
+            }
+            return .respond(response)
+        }
+        let (error, topics) = fetch(request.groupId, request.topics.map { $0.map { ($0.name, $0.partitionIndexes) } })
+        response.errorCode = error.rawValue
+        response.topics = topics.map { name, partitions in
+            var rt = OffsetFetchResponse.OffsetFetchResponseTopic()
+            rt.name = name
+            rt.partitions = partitions.map { index, o, e in
+                var rp = OffsetFetchResponse.OffsetFetchResponsePartition()
+                rp.partitionIndex = index
+                rp.committedOffset = o?.offset ?? -1
+                rp.committedLeaderEpoch = o?.leaderEpoch ?? -1
+                rp.metadata = o?.metadata ?? ""
+                rp.errorCode = e.rawValue
+                return rp
+            }
+            return rt
+        }
+        return .respond(response)
+    }
+}

@@ -1,0 +1,50 @@
+import KafkaProtocol
+
+/// FindCoordinator: v0–v4. This node coordinates every group, so a group key (type 0) is answered
+/// with our advertised endpoint. Transaction keys (type 1) get COORDINATOR_NOT_AVAILABLE until
+/// transactions exist; other key types INVALID_REQUEST. v4+ batches keys in `CoordinatorKeys`.
+extension Broker {
+    func handleFindCoordinator(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+        let request = try FindCoordinatorRequest(from: &r, version: header.apiVersion)
+        let endpoint = advertisedEndpoint
+        func answer(_ key: String) -> FindCoordinatorResponse.Coordinator {
+            var c = FindCoordinatorResponse.Coordinator()
+            c.key = key
+            switch request.keyType {
+            case 0:
+                c.nodeId = config.nodeId
+                c.host = endpoint.host
+                c.port = endpoint.port
+                c.errorMessage = nil
+            case 1:
+                c.nodeId = -1
+                c.errorCode = KafkaError.coordinatorNotAvailable.rawValue
+                c.errorMessage = "transactions are not supported yet"
+            default:
+                c.nodeId = -1
+                c.errorCode = KafkaError.invalidRequest.rawValue
+                c.errorMessage = "unknown coordinator key type \(request.keyType)"
+            }
+            if c.errorCode == 0 && key.isEmpty {
+                c.nodeId = -1
+                c.host = ""
+                c.port = -1
+                c.errorCode = KafkaError.invalidGroupId.rawValue
+                c.errorMessage = "empty group id"
+            }
+            return c
+        }
+        var response = FindCoordinatorResponse()
+        if header.apiVersion >= 4 {
+            response.coordinators = request.coordinatorKeys.map(answer)
+        } else {
+            let c = answer(request.key)
+            response.errorCode = c.errorCode
+            response.errorMessage = c.errorMessage
+            response.nodeId = c.nodeId
+            response.host = c.host
+            response.port = c.port
+        }
+        return .respond(response)
+    }
+}

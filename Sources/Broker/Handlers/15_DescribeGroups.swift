@@ -1,0 +1,46 @@
+import KafkaProtocol
+
+/// DescribeGroups: v0–v5. State, protocol type and, for Stable groups, the chosen protocol and
+/// every member's metadata and assignment (other states list members without them, as Kafka
+/// does). An unknown group is reported as Dead with no error (the v0–v5 contract).
+extension Broker {
+    func handleDescribeGroups(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+        let request = try DescribeGroupsRequest(from: &r, version: header.apiVersion)
+        let loading = groups.isLoading
+        var response = DescribeGroupsResponse()
+        response.groups = request.groups.map { id in
+            var d = DescribeGroupsResponse.DescribedGroup()
+            d.groupId = id
+            if loading {
+                d.errorCode = KafkaError.coordinatorLoadInProgress.rawValue
+                return d
+            }
+            if id.isEmpty {
+                d.errorCode = KafkaError.invalidGroupId.rawValue
+                return d
+            }
+            guard let g = groups.inspect({ $0.group(id) }) else {
+                d.groupState = GroupState.dead.rawValue
+                return d
+            }
+            d.groupState = g.state.rawValue
+            d.protocolType = g.protocolType ?? ""
+            let stable = g.state == .stable
+            d.protocolData = stable ? (g.protocolName ?? "") : ""
+            d.members = g.orderedMembers.map { m in
+                var dm = DescribeGroupsResponse.DescribedGroupMember()
+                dm.memberId = m.memberId
+                dm.groupInstanceId = m.instanceId
+                dm.clientId = m.clientId
+                dm.clientHost = m.clientHost
+                if stable {
+                    dm.memberMetadata = m.metadata(for: g.protocolName) ?? []
+                    dm.memberAssignment = m.assignment
+                }
+                return dm
+            }
+            return d
+        }
+        return .respond(response)
+    }
+}

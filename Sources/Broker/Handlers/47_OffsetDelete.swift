@@ -1,0 +1,33 @@
+import KafkaProtocol
+
+/// OffsetDelete: v0. Removes committed offsets of an empty group, or of topics a consumer group
+/// no longer subscribes to (GROUP_SUBSCRIBED_TO_TOPIC for the others; NON_EMPTY_GROUP for a
+/// non-consumer group with members; GROUP_ID_NOT_FOUND for an unknown group).
+extension Broker {
+    func handleOffsetDelete(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+        let request = try OffsetDeleteRequest(from: &r, version: header.apiVersion)
+        var response = OffsetDeleteResponse()
+        if groups.isLoading {
+            response.errorCode = KafkaError.coordinatorLoadInProgress.rawValue
+            return .respond(response)
+        }
+        let wanted = request.topics.flatMap { t in t.partitions.map { TopicPartitionID(t.name, $0.partitionIndex) } }
+        let (error, errors) = groups.deleteOffsets(groupId: request.groupId, partitions: wanted)
+        response.errorCode = error.rawValue
+        guard error == .none else { return .respond(response) }
+        var i = 0
+        for t in request.topics {
+            var rt = OffsetDeleteResponse.OffsetDeleteResponseTopic()
+            rt.name = t.name
+            for p in t.partitions {
+                var rp = OffsetDeleteResponse.OffsetDeleteResponsePartition()
+                rp.partitionIndex = p.partitionIndex
+                rp.errorCode = errors[i].rawValue
+                i += 1
+                rt.partitions.append(rp)
+            }
+            response.topics.append(rt)
+        }
+        return .respond(response)
+    }
+}
