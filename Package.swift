@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // SASL mechanisms, credential store, ACL engine and policy files (sans-I/O apart from file load/save).
         .target(name: "Security", dependencies: ["COpenSSL"], exclude: ["README.md"], swiftSettings: strict),
-        .executableTarget(name: "sluice", dependencies: ["Broker", "KafkaClient", "KafkaProtocol", "Compression"], swiftSettings: strict),
+        .executableTarget(name: "sluice", dependencies: ["Broker", "KafkaClient", "KafkaProtocol", "Compression", "Security"], swiftSettings: strict),
         .executableTarget(name: "KafkaCodegen", swiftSettings: strict),
         // Golden/ holds hex vectors the tests read through #filePath, so they are not resources.
         // FuzzEntryPoints.swift is a link to Fuzz/'s entry points (replaying Fuzz/FailCases), which

@@ -30,6 +30,11 @@ let usage = """
                [--batch-size B] [--compression C] [--in-flight N]
       bench consume --topic T [--num-records N]
 
+      users add|passwd --user U [--password P] [--iterations N]   (password from stdin if not given)
+      users list | users delete --user U        (offline, on --data-dir DIR or the config's log.dirs)
+      acls lint [--policies DIR] [--super-user User:x]...
+      acls explain --principal User:x --operation read --resource topic:NAME [--host IP] [--policies DIR]
+
     Client commands take --bootstrap-server host:port (default 127.0.0.1:9092).
     """
 
@@ -119,6 +124,12 @@ func run() throws {
     case "bench":
         guard let sub = args.first else { throw CLIError("bench needs a subcommand (produce|consume)") }
         try Bench.run(sub, try Options(args.dropFirst()))
+    case "users":
+        guard let sub = args.first else { throw CLIError("users needs a subcommand (add|list|delete|passwd)") }
+        try Users.run(sub, try Options(args.dropFirst()))
+    case "acls":
+        guard let sub = args.first else { throw CLIError("acls needs a subcommand (lint|explain)") }
+        try Acls.run(sub, try Options(args.dropFirst()))
     case "help", "--help", "-h":
         print(usage)
     default:

@@ -1,5 +1,6 @@
 """The sluice CLI (our own client on the shared codec) against a real broker."""
 import os
+from pathlib import Path
 import subprocess
 
 from conftest import SLUICE_BIN, unique
@@ -63,3 +64,31 @@ def test_bench_produce_and_consume_report_figures(broker):
     out = sluice("bench", "consume", "--topic", topic, "--num-records", "20000", *b).stdout.decode()
     line = [l for l in out.splitlines() if l.startswith("RESULT mode=consume")][0]
     assert "records=20000 " in line
+
+
+def test_users_and_acls_offline_tools(tmp_path):
+    d = str(tmp_path / "data")
+    sluice("users", "add", "--user", "alice", "--password", "s3cret", "--data-dir", d)
+    sluice("users", "add", "--user", "bob", "--data-dir", d, input=b"from-stdin\n")
+    listed = sluice("users", "list", "--data-dir", d).stdout.decode()
+    assert "alice\tSCRAM-SHA-256" in listed and "bob\t" in listed
+    stored = (tmp_path / "data" / "scram-credentials").read_text()
+    assert "s3cret" not in stored and "from-stdin" not in stored  # only salted keys at rest
+    assert sluice("users", "add", "--user", "alice", "--password", "x", "--data-dir", d, check=False).returncode != 0
+    sluice("users", "delete", "--user", "bob", "--data-dir", d)
+    assert "bob" not in sluice("users", "list", "--data-dir", d).stdout.decode()
+
+    policies = str(Path(__file__).resolve().parents[2] / "policies")
+    assert "0 findings" in sluice("acls", "lint", "--policies", policies).stdout.decode()
+    allowed = sluice("acls", "explain", "--policies", policies, "--principal", "User:team-a-app",
+                     "--operation", "write", "--resource", "topic:team-a.orders").stdout.decode()
+    assert "decision: ALLOWED by (teams.acl:" in allowed
+    denied = sluice("acls", "explain", "--policies", policies, "--principal", "User:team-b-app",
+                    "--operation", "read", "--resource", "topic:team-a.orders").stdout.decode()
+    assert "decision: DENIED" in denied
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "bad.acl").write_text("# ok\nallow User:x fly topic:t\n")
+    r = sluice("acls", "lint", "--policies", str(broken), check=False)
+    assert r.returncode != 0 and "bad.acl:2:" in r.stderr.decode()
