@@ -39,7 +39,7 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "KafkaClient", dependencies: ["KafkaProtocol"],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims"],
+        .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims", "Security"],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // SASL mechanisms, credential store, ACL engine and policy files (sans-I/O apart from file load/save).
