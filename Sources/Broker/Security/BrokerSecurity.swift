@@ -12,7 +12,13 @@ public final class BrokerSecurity: Sendable {
     /// allowed, as in Kafka without an authorizer.
     public let enabled: Bool
     let policyDirectory: String?
+    let dataDirectory: String
     private let authorizerState: Mutex<Authorizer>
+    /// SCRAM credentials (`<data dir>/scram-credentials`); PLAIN verifies against them too.
+    let credentialState: Mutex<CredentialStore>
+    /// Secret from which unknown users' fake SCRAM salts derive, stable across restarts
+    /// (`<data dir>/sasl-secret`), so probing cannot tell unknown users from known ones.
+    let fakeSaltSecret: [UInt8]
 
     init(config: BrokerConfig) throws {
         enabled = !(config.string("authorizer.class.name") ?? "").isEmpty
@@ -34,9 +40,29 @@ public final class BrokerSecurity: Sendable {
             case .failure(let errors): throw ConfigError("\(ApiAclSet.fileName):\n\(errors.description)")
             }
         }
+        dataDirectory = config.logDirectory
+        do {
+            credentialState = Mutex(try CredentialStore.load(dataDirectory: config.logDirectory))
+        } catch {
+            throw ConfigError("\(config.logDirectory)/\(CredentialStore.fileName): \(error.description)")
+        }
+        fakeSaltSecret = try Self.loadOrCreateSecret(path: config.logDirectory + "/sasl-secret")
         authorizerState = Mutex(Authorizer(policy: policy, apiAcls: apiAcls, superUsers: superUsers,
                                            apiAclsEnabled: config.bool("acls.api.enabled")))
     }
+
+    private static func loadOrCreateSecret(path: String) throws -> [UInt8] {
+        if let data = FileManager.default.contents(atPath: path), data.count == 32 { return Array(data) }
+        let secret = CredentialStore.randomSalt()
+        guard FileManager.default.createFile(atPath: path, contents: Data(secret),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw ConfigError("cannot write \(path)")
+        }
+        return secret
+    }
+
+    /// The current credential snapshot.
+    public var credentials: CredentialStore { credentialState.withLock { $0 } }
 
     /// The current rule snapshot.
     public var authorizer: Authorizer { authorizerState.withLock { $0 } }
