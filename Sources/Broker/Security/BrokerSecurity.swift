@@ -19,6 +19,10 @@ public final class BrokerSecurity: Sendable {
     /// Secret from which unknown users' fake SCRAM salts derive, stable across restarts
     /// (`<data dir>/sasl-secret`), so probing cannot tell unknown users from known ones.
     let fakeSaltSecret: [UInt8]
+    /// Hot-reload bookkeeping; its lock also serializes writers of the security files.
+    let watch: Mutex<SecurityWatch>
+    /// The audit hook (`record`, `recordAclChange`, `recordCredentialChange`).
+    let audit = SecurityAuditHook()
 
     init(config: BrokerConfig) throws {
         enabled = !(config.string("authorizer.class.name") ?? "").isEmpty
@@ -26,8 +30,10 @@ public final class BrokerSecurity: Sendable {
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         let directory = config.string("acls.policy.dir").flatMap { $0.isEmpty ? nil : $0 }
         policyDirectory = directory
+        var watchState = SecurityWatch()
         var policy = PolicySet()
         if enabled, let directory {
+            watchState.policyStamps = Self.stamps(ofPolicyDirectory: directory)
             switch PolicySet.load(directory: directory) {
             case .success(let loaded): policy = loaded
             case .failure(let errors): throw ConfigError("acls.policy.dir \(directory):\n\(errors.description)")
@@ -41,6 +47,9 @@ public final class BrokerSecurity: Sendable {
             }
         }
         dataDirectory = config.logDirectory
+        watchState.credentialStamp = .some(FileStamp.of(config.logDirectory + "/" + CredentialStore.fileName,
+                                                        name: CredentialStore.fileName))
+        watch = Mutex(watchState)
         do {
             credentialState = Mutex(try CredentialStore.load(dataDirectory: config.logDirectory))
         } catch {
