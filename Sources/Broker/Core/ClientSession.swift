@@ -33,6 +33,8 @@ final class ClientSession: ConnectionContext {
         var sessionExpiryMs: Int64?
         /// Set once re-authenticating: the principal must stay the same.
         var reauthenticating = false
+        /// The mechanism of the last successful authentication (re-authentication must reuse it).
+        var lastMechanism: String?
         var transport: TransportSecurity?
         /// Failed SASL exchanges on this connection.
         var failures = 0
@@ -41,11 +43,14 @@ final class ClientSession: ConnectionContext {
     let info: ConnectionInfo
     let securityProtocol: SecurityProtocol
     let state: Mutex<State>
+    /// `sasl.server.max.receive.size` on SASL listeners until authentication succeeds.
+    let initialFrameLimit: Int?
 
-    init(info: ConnectionInfo, securityProtocol: SecurityProtocol) {
+    init(info: ConnectionInfo, securityProtocol: SecurityProtocol, preAuthFrameLimit: Int) {
         self.info = info
         self.securityProtocol = securityProtocol
         state = Mutex(State(authenticated: !securityProtocol.usesSASL))
+        initialFrameLimit = securityProtocol.usesSASL ? preAuthFrameLimit : nil
     }
 
     var principal: String { state.withLock { $0.principal } }

@@ -1,3 +1,5 @@
+import TLS
+
 // Public vocabulary of the network layer: limits, addresses, connection identity, the handler
 // contract and errors.
 
@@ -39,15 +41,18 @@ public struct NetLimits: Sendable, Hashable {
 
 /// One listening endpoint, e.g. `PLAINTEXT://0.0.0.0:9092`. Port 0 asks the OS for a free port; an
 /// empty host means every interface. A value; usable on any thread.
-public struct ListenerAddress: Sendable, Hashable {
+public struct ListenerAddress: Sendable {
     public var name: String
     public var host: String
     public var port: Int
+    /// Set on SSL and SASL_SSL listeners: every accepted connection speaks TLS first.
+    public var tls: ReloadingTLSContext?
 
-    public init(name: String, host: String, port: Int) {
+    public init(name: String, host: String, port: Int, tls: ReloadingTLSContext? = nil) {
         self.name = name
         self.host = host
         self.port = port
+        self.tls = tls
     }
 }
 
@@ -77,6 +82,13 @@ public struct ConnectionInfo: Sendable, Hashable, CustomStringConvertible {
 /// Created by `connectionOpened`, then handed back with every event of that connection.
 public protocol ConnectionContext: AnyObject, Sendable {
     var info: ConnectionInfo { get }
+    /// A frame limit below `socket.request.max.bytes` from the first frame on (the small
+    /// pre-authentication limit); nil keeps the server's.
+    var initialFrameLimit: Int? { get }
+}
+
+extension ConnectionContext {
+    public var initialFrameLimit: Int? { nil }
 }
 
 /// What the TLS handshake established, reported once before the first frame of a TLS connection.
