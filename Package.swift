@@ -37,7 +37,7 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "LogStore", dependencies: ["KafkaProtocol", "Compression", "CShims"],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "KafkaClient", dependencies: ["KafkaProtocol"],
+        .target(name: "KafkaClient", dependencies: ["KafkaProtocol", "Security", "TLS"],
                 exclude: ["README.md"], swiftSettings: strict),
         // OpenSSL TLS on non-blocking sockets: contexts from PEM files, one stream per connection.
         .target(name: "TLS", dependencies: ["COpenSSL"], exclude: ["README.md"], swiftSettings: strict),
