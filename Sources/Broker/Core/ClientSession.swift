@@ -43,14 +43,17 @@ final class ClientSession: ConnectionContext {
     let info: ConnectionInfo
     let securityProtocol: SecurityProtocol
     let state: Mutex<State>
-    /// `sasl.server.max.receive.size` on SASL listeners until authentication succeeds.
-    let initialFrameLimit: Int?
+    /// On SASL listeners until authentication succeeds: frames up to `sasl.server.max.receive.size`,
+    /// one request at a time, little unsent output.
+    let initialLimits: ConnectionLimits?
 
     init(info: ConnectionInfo, securityProtocol: SecurityProtocol, preAuthFrameLimit: Int) {
         self.info = info
         self.securityProtocol = securityProtocol
         state = Mutex(State(authenticated: !securityProtocol.usesSASL))
-        initialFrameLimit = securityProtocol.usesSASL ? preAuthFrameLimit : nil
+        initialLimits = securityProtocol.usesSASL
+            ? ConnectionLimits(maxFrameBytes: preAuthFrameLimit, maxPendingOutputBytes: 64 * 1024, maxInFlight: 1)
+            : nil
     }
 
     var principal: String { state.withLock { $0.principal } }

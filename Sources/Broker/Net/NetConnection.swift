@@ -61,6 +61,8 @@ final class NetConnection {
     /// the connection is registered.
     var context: (any ConnectionContext)?
     var maxFrameBytes: Int
+    /// Tighter output and in-flight limits (before authentication); nil uses the server's.
+    var restriction: ConnectionLimits?
     var isClosed = false
     var lastActivityMs: Int64
 

@@ -9,6 +9,7 @@ enum NetInboxItem: Sendable {
     case adopt(fd: Int32, info: ConnectionInfo, tls: ReloadingTLSContext?)
     case completion(connection: UInt64, sequence: UInt64, outcome: NetOutcome)
     case maxFrameBytes(connection: UInt64, bytes: Int)
+    case liftRestriction(connection: UInt64)
     case drain(deadlineMs: Int64)
 }
 
@@ -119,6 +120,14 @@ final class NetReactor: @unchecked Sendable {
         return accepted
     }
 
+    /// Restores the server's limits on a connection (after authentication); only on the reactor thread.
+    func liftRestriction(connection id: UInt64) {
+        guard let conn = connections[id] else { return }
+        conn.restriction = nil
+        conn.maxFrameBytes = limits.maxRequestBytes
+        if conn.readReady || conn.hasStash { queueRead(conn) }
+    }
+
     /// Applies a per-connection frame limit directly; only on the reactor thread.
     func applyMaxFrameBytes(_ bytes: Int, connection id: UInt64) {
         connections[id]?.maxFrameBytes = max(1, bytes)
@@ -209,6 +218,7 @@ final class NetReactor: @unchecked Sendable {
             case .adopt(let fd, let info, let tls): adopt(fd: fd, info: info, tls: tls)
             case .completion(let id, let sequence, let outcome): applyCompletion(outcome, sequence: sequence, connection: id)
             case .maxFrameBytes(let id, let bytes): applyMaxFrameBytes(bytes, connection: id)
+            case .liftRestriction(let id): liftRestriction(connection: id)
             case .drain(let deadline): beginDrain(deadline)
             }
         }
@@ -271,7 +281,10 @@ final class NetReactor: @unchecked Sendable {
         // connection, so the handler may already set its frame limit.
         let context = handler.connectionOpened(info)
         conn.context = context
-        if let limit = context.initialFrameLimit { conn.maxFrameBytes = min(conn.maxFrameBytes, limit) }
+        if let initial = context.initialLimits {
+            conn.maxFrameBytes = min(conn.maxFrameBytes, initial.maxFrameBytes)
+            conn.restriction = initial
+        }
         if conn.isClosed { return }
         let interest = NetSys.epollIn | NetSys.epollRdHup | NetSys.epollEdge
         if sluice_epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, interest, info.id) != 0 {
@@ -301,6 +314,9 @@ final class NetReactor: @unchecked Sendable {
         !conn.closeAfterFlush && !draining
             && conn.pending.count < limits.maxInFlightPerConnection
             && conn.pendingOutputBytes <= limits.maxPendingOutputBytes
+            && (conn.restriction.map {
+                conn.pending.count < $0.maxInFlight && conn.pendingOutputBytes <= $0.maxPendingOutputBytes
+            } ?? true)
     }
 
     private func reapIdle() {

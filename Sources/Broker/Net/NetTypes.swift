@@ -82,13 +82,29 @@ public struct ConnectionInfo: Sendable, Hashable, CustomStringConvertible {
 /// Created by `connectionOpened`, then handed back with every event of that connection.
 public protocol ConnectionContext: AnyObject, Sendable {
     var info: ConnectionInfo { get }
-    /// A frame limit below `socket.request.max.bytes` from the first frame on (the small
-    /// pre-authentication limit); nil keeps the server's.
-    var initialFrameLimit: Int? { get }
+    /// Tighter limits from the first frame on (the pre-authentication ones); nil keeps the server's.
+    var initialLimits: ConnectionLimits? { get }
 }
 
 extension ConnectionContext {
-    public var initialFrameLimit: Int? { nil }
+    public var initialLimits: ConnectionLimits? { nil }
+}
+
+/// Per-connection limits tighter than the server's `NetLimits`, e.g. before authentication, so a
+/// peer that has not proven who it is can make the broker hold only a little memory.
+public struct ConnectionLimits: Sendable, Hashable {
+    /// Largest frame accepted (size prefix excluded).
+    public var maxFrameBytes: Int
+    /// Unsent response bytes above which reading stops.
+    public var maxPendingOutputBytes: Int
+    /// Requests in flight above which reading stops.
+    public var maxInFlight: Int
+
+    public init(maxFrameBytes: Int, maxPendingOutputBytes: Int, maxInFlight: Int) {
+        self.maxFrameBytes = maxFrameBytes
+        self.maxPendingOutputBytes = maxPendingOutputBytes
+        self.maxInFlight = maxInFlight
+    }
 }
 
 /// What the TLS handshake established, reported once before the first frame of a TLS connection.

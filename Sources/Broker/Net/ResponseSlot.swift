@@ -39,13 +39,13 @@ public final class ResponseSlot: Sendable {
     /// Sends `response`, then closes the connection once it is flushed; later requests are dropped.
     public func completeThenClose(_ response: [UInt8]) { finish(.responseThenClose(response)) }
 
-    /// Sets the connection's frame limit for frames whose size prefix is not read yet (immediate
-    /// when called on the reactor thread, i.e. from `handleFrame`).
-    public func setConnectionFrameLimit(_ bytes: Int) {
+    /// Gives the connection the server's limits again (frames whose size prefix is not read yet);
+    /// immediate when called on the reactor thread, i.e. from `handleFrame`.
+    public func liftConnectionRestriction() {
         if reactor.isCurrentThread {
-            reactor.applyMaxFrameBytes(bytes, connection: connectionID)
+            reactor.liftRestriction(connection: connectionID)
         } else {
-            reactor.post(.maxFrameBytes(connection: connectionID, bytes: bytes))
+            reactor.post(.liftRestriction(connection: connectionID))
         }
     }
 

@@ -149,8 +149,8 @@ extension Broker {
             }
         }
         if outcome.authenticated {
-            // The full frame limit applies from the next frame on.
-            slot.setConnectionFrameLimit(config.int("socket.request.max.bytes"))
+            // The server's limits apply from the next frame on.
+            slot.liftConnectionRestriction()
         }
         return outcome
     }
