@@ -23,6 +23,8 @@ public final class BrokerSecurity: Sendable {
     let watch: Mutex<SecurityWatch>
     /// The audit hook (`record`, `recordAclChange`, `recordCredentialChange`).
     let audit = SecurityAuditHook()
+    /// `sasl.enabled.mechanisms`, in the configured order (SaslHandshake lists them).
+    let enabledMechanisms: [String]
 
     init(config: BrokerConfig) throws {
         enabled = !(config.string("authorizer.class.name") ?? "").isEmpty
@@ -50,6 +52,8 @@ public final class BrokerSecurity: Sendable {
         watchState.credentialStamp = .some(FileStamp.of(config.logDirectory + "/" + CredentialStore.fileName,
                                                         name: CredentialStore.fileName))
         watch = Mutex(watchState)
+        enabledMechanisms = (config.string("sasl.enabled.mechanisms") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty }
         do {
             credentialState = Mutex(try CredentialStore.load(dataDirectory: config.logDirectory))
         } catch {
