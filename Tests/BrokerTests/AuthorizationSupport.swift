@@ -24,7 +24,9 @@ final class SecuredBroker {
     var security: BrokerSecurity { server.broker.security }
 
     /// `policy`: the text of `policies/main.acl`. `User:admin` is a super user (`super.users`).
-    init(policy: String, overrides: [String] = [], authorizer: Bool = true) throws {
+    /// `prepare` runs on the data directory before the broker starts.
+    init(policy: String, overrides: [String] = [], authorizer: Bool = true,
+         prepare: (String) throws -> Void = { _ in }) throws {
         var template = Array("/tmp/sluice-authz-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
         root = String(cString: made)
@@ -36,6 +38,7 @@ final class SecuredBroker {
         var store = CredentialStore()
         for user in Self.users { try store.setPasswordForAllMechanisms(user: user, password: Self.password(user)) }
         try store.save(dataDirectory: dataDirectory)
+        try prepare(dataDirectory)
         var config = BrokerConfig()
         try config.apply(overrides: [
             "listeners=SASL_PLAINTEXT://127.0.0.1:0",
@@ -59,10 +62,10 @@ final class SecuredBroker {
     static func password(_ user: String) -> String { "\(user)-secret" }
 
     /// A logged-in connection for `user` (PLAIN over SASL_PLAINTEXT).
-    func connect(_ user: String, password: String? = nil) throws -> KafkaConnection {
+    func connect(_ user: String, password: String? = nil, mechanism: String = "PLAIN") throws -> KafkaConnection {
         var security = ClientSecurity()
         security.protocolName = "SASL_PLAINTEXT"
-        security.mechanism = "PLAIN"
+        security.mechanism = mechanism
         security.username = user
         security.password = password ?? Self.password(user)
         let connection = try KafkaConnection(host: "127.0.0.1", port: port, clientId: "test-\(user)",

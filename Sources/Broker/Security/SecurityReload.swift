@@ -35,6 +35,9 @@ struct SecurityWatch: Sendable {
     var lastCheckMs: Int64 = .min
     var policyReloads = 0
     var credentialReloads = 0
+    /// Refusals reported (each distinct error text once).
+    var policyFailuresReported = 0
+    var credentialFailuresReported = 0
 }
 
 extension BrokerSecurity {
@@ -78,6 +81,7 @@ extension BrokerSecurity {
             let text = errors.description
             guard text != state.policyErrorReported else { return }
             state.policyErrorReported = text
+            state.policyFailuresReported += 1
             Self.log("policy in \(directory) NOT reloaded, the previous policy stays in force:\n\(text)")
             audit.emit(.reloaded(file: directory, error: text))
         }
@@ -102,6 +106,7 @@ extension BrokerSecurity {
             let text = error.description
             guard text != state.credentialErrorReported else { return }
             state.credentialErrorReported = text
+            state.credentialFailuresReported += 1
             Self.log("\(credentialPath) NOT reloaded, the previous credentials stay in force: \(text)")
             audit.emit(.reloaded(file: credentialPath, error: text))
         }
