@@ -45,8 +45,10 @@ final class SecurityAuditHook: Sendable {
     let allowsRecorded = Atomic<Int>(0)
     let aclChanges = Atomic<Int>(0)
     let credentialChanges = Atomic<Int>(0)
-    /// Off until allow auditing is configured: then `RequestAccess` records allows too.
+    /// Off until allow auditing is configured: then `RequestAccess` offers allows too, and
+    /// `allowFilter` picks the resources whose allows are recorded.
     let auditAllows = Atomic<Bool>(false)
+    let allowFilter = Mutex<(@Sendable (AclResource) -> Bool)?>(nil)
     let sink = Mutex<(@Sendable (SecurityAuditEvent) -> Void)?>(nil)
 
     func emit(_ event: SecurityAuditEvent) {
@@ -62,14 +64,22 @@ extension BrokerSecurity {
         audit.sink.withLock { $0 = sink }
     }
 
-    /// Whether allowed decisions are recorded as well as denials.
+    /// Records allowed decisions on the resources `filter` accepts (denials are always recorded);
+    /// nil switches allow auditing off. Checked with one atomic load while off.
+    public func setAuditAllows(_ filter: (@Sendable (AclResource) -> Bool)?) {
+        audit.allowFilter.withLock { $0 = filter }
+        audit.auditAllows.store(filter != nil, ordering: .relaxed)
+    }
+
+    /// Whether some allowed decisions are recorded as well as denials.
     var auditsAllows: Bool { audit.auditAllows.load(ordering: .relaxed) }
 
     /// The single path of every recorded authorization decision (all denials; allows when
-    /// configured).
+    /// configured for the resource).
     func record(_ context: RequestContext, _ operation: AclOperation, _ resource: AclResource,
                 _ decision: Decision) {
         if decision.allowed {
+            guard audit.allowFilter.withLock({ $0 })?(resource) == true else { return }
             audit.allowsRecorded.add(1, ordering: .relaxed)
         } else {
             audit.denials.add(1, ordering: .relaxed)
