@@ -21,3 +21,5 @@ static inline const char *sluice_PARAM_RSA_N(void) { return OSSL_PKEY_PARAM_RSA_
 static inline const char *sluice_PARAM_RSA_E(void) { return OSSL_PKEY_PARAM_RSA_E; }
 static inline const char *sluice_PARAM_GROUP_NAME(void) { return OSSL_PKEY_PARAM_GROUP_NAME; }
 static inline const char *sluice_PARAM_PUB_KEY(void) { return OSSL_PKEY_PARAM_PUB_KEY; }
+static inline unsigned long sluice_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253; }
+static inline int sluice_MBSTRING_UTF8(void) { return MBSTRING_UTF8; }
