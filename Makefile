@@ -42,7 +42,8 @@ release: apt-deps
 	swift build -c release $(SWIFT_FLAGS)
 
 run: release
-	$(RELEASE_BIN) serve
+	bash scripts/dev-setup.sh $(RELEASE_BIN)
+	$(RELEASE_BIN) serve --config scripts/dev-server.properties
 
 codegen:
 	swift run KafkaCodegen ../shared/reference/kafka-protocol/messages Sources/KafkaProtocol/Generated

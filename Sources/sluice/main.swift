@@ -38,7 +38,9 @@ let usage = """
       certs init [--dir certs] [--force] [--client NAME]...   (development CA, broker and client certificates)
       oauth validate --jwks FILE [--issuer I] [--audience A] [--sub-claim C] [--now-ms T]   (token on stdin)
 
-    Client commands take --bootstrap-server host:port (default 127.0.0.1:9092).
+    Client commands take --bootstrap-server host:port (default 127.0.0.1:9092) and, for a secured
+    listener, --command-config FILE (security.protocol, sasl.mechanism, sasl.username, sasl.password,
+    ssl.ca.location, ssl.certificate.location, ssl.key.location).
     """
 
 /// Command-line options in Kafka's style: `--name value`, repeatable, and bare flags.
@@ -92,6 +94,20 @@ struct Options {
     }
 
     var bootstrap: String { string("bootstrap-server") ?? string("broker-list") ?? "127.0.0.1:9092" }
+
+    /// `--command-config FILE`: Kafka client properties for a secured listener (see ClientSecurity).
+    func clientSecurity() throws -> ClientSecurity {
+        guard let path = string("command-config") else { return ClientSecurity() }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CLIError("cannot read --command-config \(path)")
+        }
+        return try ClientSecurity.parse(properties: text, source: path)
+    }
+
+    /// A client for the broker these options name.
+    func client(clientId: String = "sluice-cli") throws -> KafkaClient {
+        try KafkaClient(bootstrap: bootstrap, clientId: clientId, security: clientSecurity())
+    }
 }
 
 struct CLIError: Error, CustomStringConvertible {

@@ -1,12 +1,13 @@
 import Foundation
 import KafkaProtocol
 import LogStore
+import Security
 import Synchronization
 
 /// One API the broker serves: the versions it accepts, the range it advertises (Produce
 /// advertises from v0 for older librdkafka's feature checks) and its handler.
 struct ApiSupport: Sendable {
-    typealias Handler = @Sendable (Broker, RequestHeaderInfo, inout WireReader, ResponseSlot) throws(DecodeError)
+    typealias Handler = @Sendable (Broker, RequestContext, inout WireReader, ResponseSlot) throws(DecodeError)
         -> HandlerOutcome
     let key: ApiKey
     let versions: ClosedRange<Int16>
@@ -36,6 +37,7 @@ public final class Broker: FrameHandler, Sendable {
     let stats = BrokerStats()
     let producerIds: ProducerIdAllocator
     let groups: GroupCoordinator
+    public let security: BrokerSecurity
     /// Overrides the advertised port when listeners bind port 0 (tests).
     let advertisedPorts = Mutex<[String: Int]>([:])
 
@@ -48,6 +50,7 @@ public final class Broker: FrameHandler, Sendable {
         resolverState = Mutex(resolver)
         replicas = try ReplicaManager(directory: directory, metadata: metadata, resolver: resolver)
         producerIds = ProducerIdAllocator(metadata: metadata)
+        security = try BrokerSecurity(config: config)
         var table: [Int16: ApiSupport] = [:]
         for support in Broker.supportedApis { table[support.key.rawValue] = support }
         apis = table
@@ -90,26 +93,64 @@ public final class Broker: FrameHandler, Sendable {
         ApiSupport(.deleteGroups, 0...2) { b, h, r, _ throws(DecodeError) in try b.handleDeleteGroups(h, &r) },
         ApiSupport(.offsetDelete, 0...0) { b, h, r, _ throws(DecodeError) in try b.handleOffsetDelete(h, &r) },
         ApiSupport(.describeCluster, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleDescribeCluster(h, &r) },
+        ApiSupport(.saslHandshake, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleSaslHandshake(h, &r) },
+        ApiSupport(.saslAuthenticate, 0...2) { b, h, r, s throws(DecodeError) in try b.handleSaslAuthenticate(h, &r, s) },
     ]
 
     // MARK: FrameHandler
 
-    public func connectionOpened(_ connection: ConnectionInfo) {
+    public func connectionOpened(_ connection: ConnectionInfo) -> any ConnectionContext {
         stats.connectionsOpened.add(1, ordering: .relaxed)
+        return ClientSession(info: connection, securityProtocol: config.securityProtocol(ofListener: connection.listenerName),
+                             preAuthFrameLimit: config.int("sasl.server.max.receive.size"))
     }
 
-    public func connectionClosed(_ connection: ConnectionInfo) {
+    public func transportSecured(_ connection: any ConnectionContext, _ transport: TransportSecurity) {
+        let session = connection as! ClientSession
+        let principal = transport.peerSubject.map { security.principal(forCertificateSubject: $0) }
+        session.state.withLock {
+            $0.transport = transport
+            // SSL listeners: the certificate names the principal (SASL listeners take SASL's).
+            if session.securityProtocol == .ssl, let principal { $0.principal = principal }
+        }
+    }
+
+    public func connectionClosed(_ connection: any ConnectionContext) {
         stats.connectionsClosed.add(1, ordering: .relaxed)
     }
 
-    public func handleFrame(_ frame: [UInt8], connection: ConnectionInfo, slot: ResponseSlot) {
+    public func handleFrame(_ frame: [UInt8], connection: any ConnectionContext, slot: ResponseSlot) {
+        let session = connection as! ClientSession
+        let gate = session.state.withLock { s -> SaslGate in
+            if s.rawTokens { return .rawToken }
+            if !s.authenticated { return .unauthenticated }
+            if let expiry = s.sessionExpiryMs, SystemClock.nowMs() >= expiry { return .expired }
+            return .open(s.principal)
+        }
+        if case .rawToken = gate { return handleRawSaslToken(frame, session: session, slot: slot) }
         var reader = WireReader(frame)
-        let header: RequestHeaderInfo
+        var header: RequestContext
         do {
             header = try RequestHeaderDecoder.decode(&reader)
         } catch {
             return slot.closeConnection()
         }
+        switch gate {
+        case .open(let principal):
+            header.principal = principal
+        case .unauthenticated, .expired:
+            // Before (re-)authentication only these are served; Kafka closes on anything else.
+            guard header.apiKey == ApiKey.apiVersions.rawValue || header.apiKey == ApiKey.saslHandshake.rawValue
+                    || header.apiKey == ApiKey.saslAuthenticate.rawValue else {
+                return slot.closeConnection()
+            }
+            header.principal = session.principal
+        case .rawToken:
+            break
+        }
+        header.session = session
+        header.clientHost = session.info.peerHost
+        header.listenerName = session.info.listenerName
         stats.requests.add(1, ordering: .relaxed)
         guard let support = apis[header.apiKey], support.versions.contains(header.apiVersion) else {
             // ApiVersions gets a graceful v0 answer (KIP-511); anything else we do not serve is
@@ -137,11 +178,14 @@ public final class Broker: FrameHandler, Sendable {
             break
         case .close:
             slot.closeConnection()
+        case .respondThenClose(let body):
+            slot.completeThenClose(ResponseFramer.frame(body, apiKey: header.apiKey, version: header.apiVersion,
+                                                        correlationId: header.correlationId))
         }
     }
 
     /// Completes a deferred request (a parked fetch) from any thread.
-    func complete(_ slot: ResponseSlot, header: RequestHeaderInfo, body: any KafkaAPIMessage, sizeHint: Int) {
+    func complete(_ slot: ResponseSlot, header: RequestContext, body: any KafkaAPIMessage, sizeHint: Int) {
         slot.complete(ResponseFramer.frame(body, apiKey: header.apiKey, version: header.apiVersion,
                                            correlationId: header.correlationId, capacityHint: sizeHint + 256))
     }
@@ -153,9 +197,12 @@ public final class Broker: FrameHandler, Sendable {
         advertisedPorts.withLock { $0[listener] = port }
     }
 
-    /// Advertised endpoint of this node for Metadata/DescribeCluster/FindCoordinator.
-    var advertisedEndpoint: (host: String, port: Int32) {
-        let spec = config.advertisedSpecs.first ?? ListenerSpec(name: "PLAINTEXT", host: "127.0.0.1", port: 9092)
+    /// Advertised endpoint of this node for Metadata/DescribeCluster/FindCoordinator: the one of
+    /// the listener the request came in on, as Kafka does, else the first.
+    func advertisedEndpoint(for listener: String) -> (host: String, port: Int32) {
+        let specs = config.advertisedSpecs
+        let spec = specs.first { $0.name == listener } ?? specs.first
+            ?? ListenerSpec(name: "PLAINTEXT", host: "127.0.0.1", port: 9092)
         let port = advertisedPorts.withLock { $0[spec.name] } ?? spec.port
         return (spec.host, Int32(port))
     }

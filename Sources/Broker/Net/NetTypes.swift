@@ -1,3 +1,5 @@
+import TLS
+
 // Public vocabulary of the network layer: limits, addresses, connection identity, the handler
 // contract and errors.
 
@@ -39,15 +41,18 @@ public struct NetLimits: Sendable, Hashable {
 
 /// One listening endpoint, e.g. `PLAINTEXT://0.0.0.0:9092`. Port 0 asks the OS for a free port; an
 /// empty host means every interface. A value; usable on any thread.
-public struct ListenerAddress: Sendable, Hashable {
+public struct ListenerAddress: Sendable {
     public var name: String
     public var host: String
     public var port: Int
+    /// Set on SSL and SASL_SSL listeners: every accepted connection speaks TLS first.
+    public var tls: ReloadingTLSContext?
 
-    public init(name: String, host: String, port: Int) {
+    public init(name: String, host: String, port: Int, tls: ReloadingTLSContext? = nil) {
         self.name = name
         self.host = host
         self.port = port
+        self.tls = tls
     }
 }
 
@@ -57,12 +62,15 @@ public struct ConnectionInfo: Sendable, Hashable, CustomStringConvertible {
     public let id: UInt64
     /// "ip:port" or "[ipv6]:port" of the client.
     public let peerAddress: String
+    /// The client's IP address alone ("10.0.0.7", "::1").
+    public let peerHost: String
     public let listenerName: String
     public let listenerPort: Int
 
-    public init(id: UInt64, peerAddress: String, listenerName: String, listenerPort: Int) {
+    public init(id: UInt64, peerAddress: String, peerHost: String, listenerName: String, listenerPort: Int) {
         self.id = id
         self.peerAddress = peerAddress
+        self.peerHost = peerHost
         self.listenerName = listenerName
         self.listenerPort = listenerPort
     }
@@ -70,16 +78,62 @@ public struct ConnectionInfo: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "conn#\(id) \(peerAddress) via \(listenerName):\(listenerPort)" }
 }
 
+/// The handler's own state for one connection (the broker's session: who is authenticated).
+/// Created by `connectionOpened`, then handed back with every event of that connection.
+public protocol ConnectionContext: AnyObject, Sendable {
+    var info: ConnectionInfo { get }
+    /// Tighter limits from the first frame on (the pre-authentication ones); nil keeps the server's.
+    var initialLimits: ConnectionLimits? { get }
+}
+
+extension ConnectionContext {
+    public var initialLimits: ConnectionLimits? { nil }
+}
+
+/// Per-connection limits tighter than the server's `NetLimits`, e.g. before authentication, so a
+/// peer that has not proven who it is can make the broker hold only a little memory.
+public struct ConnectionLimits: Sendable, Hashable {
+    /// Largest frame accepted (size prefix excluded).
+    public var maxFrameBytes: Int
+    /// Unsent response bytes above which reading stops.
+    public var maxPendingOutputBytes: Int
+    /// Requests in flight above which reading stops.
+    public var maxInFlight: Int
+
+    public init(maxFrameBytes: Int, maxPendingOutputBytes: Int, maxInFlight: Int) {
+        self.maxFrameBytes = maxFrameBytes
+        self.maxPendingOutputBytes = maxPendingOutputBytes
+        self.maxInFlight = maxInFlight
+    }
+}
+
+/// What the TLS handshake established, reported once before the first frame of a TLS connection.
+public struct TransportSecurity: Sendable, Hashable {
+    /// The negotiated protocol, e.g. "TLSv1.3".
+    public var protocolVersion: String
+    public var cipher: String
+    /// The verified client certificate's subject as an RFC 2253 distinguished name, if one was sent.
+    public var peerSubject: String?
+
+    public init(protocolVersion: String, cipher: String, peerSubject: String?) {
+        self.protocolVersion = protocolVersion
+        self.cipher = cipher
+        self.peerSubject = peerSubject
+    }
+}
+
 /// Receives connection events. Every method is called on the connection's reactor thread, so
 /// implementations must return quickly and hand slow work to other threads.
 public protocol FrameHandler: AnyObject, Sendable {
     /// Called once, before any frame of the connection.
-    func connectionOpened(_ connection: ConnectionInfo)
+    func connectionOpened(_ connection: ConnectionInfo) -> any ConnectionContext
+    /// Called once on TLS listeners, when the handshake completed and before any frame.
+    func transportSecured(_ connection: any ConnectionContext, _ security: TransportSecurity)
     /// Called in arrival order for each complete frame (the 4-byte size prefix removed). Exactly one
     /// of the slot's completion methods must eventually be called, from any thread.
-    func handleFrame(_ frame: [UInt8], connection: ConnectionInfo, slot: ResponseSlot)
+    func handleFrame(_ frame: [UInt8], connection: any ConnectionContext, slot: ResponseSlot)
     /// Called exactly once, after the socket is closed; later slot completions are ignored.
-    func connectionClosed(_ connection: ConnectionInfo)
+    func connectionClosed(_ connection: any ConnectionContext)
 }
 
 /// Why the server could not start. A value; usable on any thread.
