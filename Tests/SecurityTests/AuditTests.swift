@@ -63,6 +63,20 @@ import Testing
         #expect(!line.contains("\n"))
     }
 
+    @Test func allowFilter() throws {
+        let filter = try AuditAllowFilter("topic:payments.*, cluster ,group:*,topic:orders")
+        #expect(filter.records(resource: "topic:payments.eu"))
+        #expect(filter.records(resource: "topic:orders"))
+        #expect(!filter.records(resource: "topic:orders2"))
+        #expect(filter.records(resource: "group:any"))
+        #expect(filter.records(resource: "cluster"))
+        #expect(!filter.records(resource: "transactional-id:t"))
+        #expect(try !AuditAllowFilter().records(resource: "cluster"))
+        #expect(try AuditAllowFilter("*").records(resource: "subject:x"))
+        #expect(throws: AuditError.self) { try AuditAllowFilter("topic") }
+        #expect(throws: AuditError.self) { try AuditAllowFilter("topic:") }
+    }
+
     @Test func reopeningContinuesTheChain() throws {
         let directory = temporaryDirectory()
         defer { removeDirectory(directory) }

@@ -165,6 +165,10 @@ import Testing
         #expect(refusal(noKid.token(claims()))?.message == "token has no \"kid\" and the key set holds 3 keys")
         // Without a kid, a set of one key is used.
         #expect(refusal(noKid.token(claims()), keys: JsonWebKeySet(keys: [TestSigner.rsa.jwk])) == nil)
+        // A kid is compared whole: a long kid never matches a key whose kid is its prefix.
+        let longKid = String(repeating: "k", count: 300)
+        let prefixKeys = JsonWebKeySet(keys: [JsonWebKey(keyId: String(longKid.prefix(256)), algorithm: nil, use: nil, key: TestSigner.rsa.key)])
+        #expect(refusal(TestSigner(key: TestSigner.rsa.key, keyId: longKid, algorithm: .rs256).token(claims()), keys: prefixKeys)?.kind == .malformed)
     }
 
     @Test func algorithmNoneAndConfusion() {

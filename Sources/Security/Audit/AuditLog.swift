@@ -326,3 +326,35 @@ struct AuditTail {
         return AuditTail(size: size, lastLine: Array(buffer[start..<lastNewline]), incompleteBytes: window - lastNewline - 1)
     }
 }
+
+/// Which allowed authorizations are worth a line (denials always are). Written as a
+/// comma-separated list, e.g. `audit.log.allow.resources=topic:payments.*,cluster,group:*`:
+/// `type:name` for one resource, `type:prefix*` for a prefix, `type:*` for a whole type, `cluster`,
+/// and `*` for everything. Empty: no allow is recorded.
+public struct AuditAllowFilter: Sendable, Equatable {
+    private var everything = false
+    private var exact: Set<String> = []
+    private var prefixes: [String] = []
+
+    public init(_ text: String = "") throws(AuditError) {
+        for raw in text.split(separator: ",") {
+            let item = String(raw.trimmingBlanks)
+            if item.isEmpty { continue }
+            if item == "*" { everything = true; continue }
+            if item == "cluster" { exact.insert("cluster"); continue }
+            guard let colon = item.firstIndex(of: ":"), colon != item.startIndex, item.index(after: colon) != item.endIndex else {
+                throw AuditError("audit allow filter entry \(Json.quote(item)) must be type:name, type:prefix*, cluster or *")
+            }
+            if item.hasSuffix("*") {
+                prefixes.append(String(item.dropLast()))
+            } else {
+                exact.insert(item)
+            }
+        }
+    }
+
+    /// Whether an allowed operation on `resource` (`topic:orders`, `cluster`, ...) is recorded.
+    public func records(resource: String) -> Bool {
+        everything || exact.contains(resource) || prefixes.contains { resource.hasPrefix($0) }
+    }
+}

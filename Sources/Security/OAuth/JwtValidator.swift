@@ -182,7 +182,8 @@ public struct JwtValidator: Sendable {
         var keyId: String?
         if let kidValue = header["kid"] {
             guard let kid = kidValue.stringValue else { throw TokenError(.malformed, "token header \"kid\" is not a string") }
-            keyId = String(kid.prefix(256))
+            guard kid.utf8.count <= 256 else { throw TokenError(.malformed, "token header \"kid\" is longer than 256 bytes") }
+            keyId = kid
         }
         // Keys carried in the token itself (`jwk`, `jku`, `x5c`, `x5u`) are ignored: only the
         // configured key set is trusted.
