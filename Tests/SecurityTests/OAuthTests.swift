@@ -109,6 +109,23 @@ import Testing
         }
     }
 
+    /// RFC 7515 Appendix A.3: the ES256 example (JWK, header, payload with CRLFs, r || s).
+    @Test func rfc7515AppendixA3() throws {
+        let jwks = try JsonWebKeySet.parse(bytes("""
+            {"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",\
+            "y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}
+            """))
+        let token = "eyJhbGciOiJFUzI1NiJ9"
+            + ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+            + ".DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q"
+        let rfc = JwtValidator(config: OAuthBearerConfig(subjectClaimName: "iss"))
+        let result = try rfc.validate(token, keys: jwks, nowMs: 1_300_819_300_000)
+        #expect(result.principal == "joe" && result.expiresAtMs == 1_300_819_380_000 && result.algorithm == .es256)
+        #expect(refusal(token, at: 1_300_819_410_000, validator: rfc, keys: jwks)?.kind == .expired)
+        let flipped = String(token.dropLast()) + "A"
+        #expect(refusal(flipped, at: 1_300_819_300_000, validator: rfc, keys: jwks)?.kind == .badSignature)
+    }
+
     @Test func validPS256AndRS512() throws {
         for algorithm in [JwsAlgorithm.ps256, .rs384, .rs512, .ps512] {
             let token = try validator.validate(TestSigner.rsa.with(algorithm: algorithm).token(claims()), keys: keys, nowMs: nowMs)
