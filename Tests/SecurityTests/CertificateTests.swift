@@ -37,6 +37,9 @@ import Testing
         #expect(!broker.matches(ip: "10.0.0.1"))
 
         #expect(alice.subjectRFC2253 == "CN=alice,OU=clients,O=Sluice Dev")
+        #expect(try Certificate(der: alice.der).subjectRFC2253 == alice.subjectRFC2253)
+        #expect(throws: CertificateError.self) { try Certificate(der: Array(alice.der.dropLast())) }
+        #expect(try PrincipalMapper(rules: "RULE:^CN=([^,]+),OU=clients,.*$/$1/L,DEFAULT").map(alice.subjectRFC2253) == "alice")
         #expect(alice.issuerRFC2253 == "CN=Sluice Development CA,O=Sluice Dev")
         #expect(try Certificate(pem: readText(directory + "/client-svc.billing.pem")).subjectRFC2253 == "CN=svc.billing,OU=clients,O=Sluice Dev")
 

@@ -34,6 +34,31 @@ public final class Certificate: @unchecked Sendable {
         self.init(x509: parsed)
     }
 
+    /// A DER certificate (e.g. the TLS peer's, from `i2d_X509`).
+    public convenience init(der: [UInt8]) throws(CertificateError) {
+        let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            return d2i_X509(nil, &cursor, buffer.count)
+        }
+        guard let parsed else {
+            ERR_clear_error()
+            throw CertificateError("not a DER certificate OpenSSL can read")
+        }
+        self.init(x509: parsed)
+    }
+
+    /// The DER encoding.
+    public var der: [UInt8] {
+        let length = i2d_X509(x509, nil)
+        precondition(length > 0, "i2d_X509 failed")
+        var out = [UInt8](repeating: 0, count: Int(length))
+        _ = out.withUnsafeMutableBufferPointer { buffer in
+            var cursor: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
+            return i2d_X509(x509, &cursor)
+        }
+        return out
+    }
+
     public var pem: String {
         guard let bio = BIO_new(BIO_s_mem()) else { fatalError("BIO_new failed (out of memory)") }
         defer { BIO_free(bio) }
