@@ -51,8 +51,26 @@ def rdkafka_conf(broker, certs, mechanism, user="alice", password=None, listener
     return conf
 
 
-def create_topic(conf, topic, partitions=1):
+def auth_errors(conf, seconds=3.0):
+    """Errors librdkafka reports for a client that only tries to connect (error_cb)."""
+    errors = []
+    producer = Producer(dict(conf, error_cb=errors.append))
+    deadline = time.time() + seconds
+    while time.time() < deadline and not errors:
+        producer.poll(0.2)
+    return errors
+
+
+def admin_client(conf):
+    """An AdminClient; with an oauth_cb, librdkafka asks for the token only when polled."""
     admin = AdminClient(conf)
+    if "oauth_cb" in conf:
+        admin.poll(0.5)
+    return admin
+
+
+def create_topic(conf, topic, partitions=1):
+    admin = admin_client(conf)
     futures = admin.create_topics([NewTopic(topic, partitions, 1)])
     futures[topic].result(timeout=30)
 
@@ -153,14 +171,10 @@ def test_kcat_over_sasl_ssl_scram(secure_broker, dev_certs, mechanism):
 
 @pytest.mark.parametrize("user,password", [("alice", "wrong-password"), ("mallory", "whatever")])
 def test_bad_credentials_are_refused_and_others_keep_working(secure_broker, dev_certs, user, password):
-    errors = []
     conf = rdkafka_conf(secure_broker, dev_certs, "SCRAM-SHA-256", user="alice", password=password)
     conf["sasl.username"] = user
-    conf["error_cb"] = errors.append
-    admin = AdminClient(conf)
-    with pytest.raises(KafkaException):
-        admin.list_topics(timeout=5)
-    assert any(e.code() == -169 or "Authentication failed" in e.str() for e in errors), errors  # _AUTHENTICATION
+    errors = auth_errors(conf)
+    assert any(e.code() == -169 and "Authentication failed" in e.str() for e in errors), errors  # _AUTHENTICATION
     # Unknown user and wrong password look the same to the client.
     assert all("mallory" not in e.str() for e in errors)
     good = AdminClient(rdkafka_conf(secure_broker, dev_certs, "SCRAM-SHA-256"))
@@ -328,3 +342,84 @@ def test_expired_session_without_reauthentication_is_closed(tmp_path, dev_certs)
         assert conn.is_closed()
     finally:
         b.stop()
+
+
+# ---- OAUTHBEARER: tokens minted here, checked by the broker against a JWKS file
+
+from jwt_tokens import TokenKeys  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def oauth_broker(tmp_path_factory, dev_certs):
+    base = tmp_path_factory.mktemp("oauth")
+    keys = TokenKeys.generate(base / "jwks.json")
+    overrides = {"ssl.keystore.location": keystore(dev_certs),
+                 "sasl.enabled.mechanisms": "OAUTHBEARER,SCRAM-SHA-256"}
+    overrides.update(keys.broker_properties())
+    b = BrokerProcess(base / "logs", listeners=["SASL_SSL"], overrides=overrides).start()
+    yield b, keys
+    b.stop()
+
+
+def oauth_conf(broker, certs, token_fn):
+    def oauth_cb(_config):
+        return token_fn(), time.time() + 300
+    return {"bootstrap.servers": broker.endpoint("SASL_SSL"), "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "OAUTHBEARER", "oauth_cb": oauth_cb, "ssl.ca.location": str(certs / "ca.pem")}
+
+
+@pytest.mark.parametrize("key", ["rsa", "ec"])
+def test_confluent_kafka_oauthbearer(oauth_broker, dev_certs, key):
+    b, keys = oauth_broker
+    conf = oauth_conf(b, dev_certs, lambda: keys.valid("alice", key=key))
+    topic = unique("oauth-" + key)
+    create_topic(conf, topic)
+    produce_and_consume(conf, topic, count=50)
+
+
+def test_kafka_python_oauthbearer(oauth_broker, dev_certs):
+    b, keys = oauth_broker
+    topic = unique("oauth-kp")
+    create_topic(oauth_conf(b, dev_certs, lambda: keys.valid("alice")), topic)
+    from kafka import KafkaConsumer, KafkaProducer
+    from kafka.sasl.oauth import AbstractTokenProvider
+
+    class Provider(AbstractTokenProvider):
+        def token(self):
+            return keys.valid("alice", key="ec")
+
+    conf = dict(bootstrap_servers=b.endpoint("SASL_SSL"), security_protocol="SASL_SSL",
+                sasl_mechanism="OAUTHBEARER", sasl_oauth_token_provider=Provider(),
+                ssl_cafile=str(dev_certs / "ca.pem"))
+    producer = KafkaProducer(**conf)
+    for i in range(20):
+        producer.send(topic, b"o%d" % i)
+    producer.flush()
+    producer.close()
+    consumer = KafkaConsumer(topic, auto_offset_reset="earliest", consumer_timeout_ms=5000, **conf)
+    values = [m.value for m in consumer]
+    consumer.close()
+    assert values == [b"o%d" % i for i in range(20)]
+
+
+@pytest.mark.parametrize("case", ["expired", "not_yet_valid", "wrong_audience", "wrong_issuer",
+                                  "untrusted_key", "alg_none"])
+def test_bad_tokens_are_refused(oauth_broker, dev_certs, case):
+    b, keys = oauth_broker
+    errors = auth_errors(oauth_conf(b, dev_certs, lambda: getattr(keys, case)("alice")))
+    assert any(e.code() == -169 for e in errors), errors
+    good = admin_client(oauth_conf(b, dev_certs, lambda: keys.valid("bob")))
+    assert good.list_topics(timeout=10).brokers
+
+
+def test_jwks_file_replaced_at_run_time(oauth_broker, dev_certs):
+    """A token signed by a key that is not in the set is refused until the set lists its key."""
+    b, keys = oauth_broker
+    from jwt_tokens import SigningKey
+    newcomer = SigningKey.ec(kid="rotated-1")
+    token = lambda: newcomer.mint(__import__("jwt_tokens").claims("carol"))  # noqa: E731
+    conf = oauth_conf(b, dev_certs, token)
+    assert any(e.code() == -169 for e in auth_errors(conf))
+    keys.write_jwks([keys.rsa, keys.ec, newcomer])
+    time.sleep(1.5)  # the broker re-checks the file at most once a second
+    assert admin_client(oauth_conf(b, dev_certs, token)).list_topics(timeout=10).brokers
