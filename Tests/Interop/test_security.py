@@ -423,3 +423,81 @@ def test_jwks_file_replaced_at_run_time(oauth_broker, dev_certs):
     keys.write_jwks([keys.rsa, keys.ec, newcomer])
     time.sleep(1.5)  # the broker re-checks the file at most once a second
     assert admin_client(oauth_conf(b, dev_certs, token)).list_topics(timeout=10).brokers
+
+
+# ---- raw SASL PLAIN over SASL_PLAINTEXT, for the throttle and audit tests
+
+def raw_plain_login(port, user, password):
+    """SaslHandshake v1 + SaslAuthenticate v1 with PLAIN; returns (error_code, error_message)."""
+    conn = RawConnection(port)
+    try:
+        payload = struct.pack(">hhi", 17, 1, 1) + string16("raw-test") + string16("PLAIN")
+        conn.send(struct.pack(">i", len(payload)) + payload)
+        conn.read_frame()
+        token = b"\x00" + user.encode() + b"\x00" + password.encode()
+        payload = struct.pack(">hhi", 36, 1, 2) + string16("raw-test") + struct.pack(">i", len(token)) + token
+        conn.send(struct.pack(">i", len(payload)) + payload)
+        frame = conn.read_frame()
+        error = struct.unpack(">h", frame[4:6])[0]
+        n = struct.unpack(">h", frame[6:8])[0]
+        message = frame[8:8 + n].decode() if n >= 0 else None
+        return error, message
+    finally:
+        conn.close()
+
+
+def test_failed_logins_slow_down_then_refuse_and_are_audited(tmp_path):
+    data = tmp_path / "logs"
+    sluice("users", "add", "--user", "alice", "--password", PASSWORDS["alice"], "--data-dir", str(data))
+    b = BrokerProcess(data, listeners=["SASL_PLAINTEXT"], overrides={
+        "sasl.login.failures.free": "1", "sasl.login.failures.refuse": "4",
+        "connection.failed.authentication.delay.ms": "100", "audit.log.sync.interval.ms": "0"}).start()
+    try:
+        port = b.listeners["SASL_PLAINTEXT"]
+        assert raw_plain_login(port, "alice", PASSWORDS["alice"]) == (0, None)
+        timings = []
+        for _ in range(4):
+            start = time.time()
+            error, message = raw_plain_login(port, "alice", "wrong")
+            timings.append(time.time() - start)
+            assert error == 58 and "Invalid username or password" in message
+        # The first failure is free; later answers are held back (100 ms, then 200 ms ...).
+        assert timings[0] < 0.09 and timings[2] >= 0.09 and timings[3] >= 0.18, timings
+        error, message = raw_plain_login(port, "alice", PASSWORDS["alice"])
+        assert error == 58 and "Too many failed logins" in message, message
+    finally:
+        b.stop()
+    audit_dir = data / "audit"
+    result = sluice("audit", "verify", "--dir", str(audit_dir), check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (audit_dir / "audit.log").read_text()
+    assert text.count('"decision":"failure"') >= 5 and '"decision":"success"' in text
+    assert "wrong" not in text and PASSWORDS["alice"] not in text  # no credential in the audit log
+    # An edited line is detected and named.
+    lines = text.splitlines(keepends=True)
+    lines[1] = lines[1].replace("failure", "success", 1) if "failure" in lines[1] else lines[1].replace("success", "failure", 1)
+    (audit_dir / "audit.log").write_text("".join(lines))
+    result = sluice("audit", "verify", "--dir", str(audit_dir), check=False)
+    assert result.returncode != 0
+    assert "audit.log:" in (result.stdout + result.stderr)
+
+
+def test_client_certificate_principal_is_mapped(tmp_path, dev_certs):
+    data = tmp_path / "logs"
+    b = BrokerProcess(data, listeners=["SSL"], overrides={
+        "ssl.keystore.location": keystore(dev_certs), "ssl.truststore.location": dev_certs / "ca.pem",
+        "ssl.client.auth": "required", "audit.log.sync.interval.ms": "0",
+        "ssl.principal.mapping.rules": "RULE:^CN=([^,]+),OU=clients.*$/$1/L,DEFAULT"}).start()
+    try:
+        conf = {"bootstrap.servers": b.endpoint("SSL"), "security.protocol": "SSL",
+                "ssl.ca.location": str(dev_certs / "ca.pem"),
+                "ssl.certificate.location": str(dev_certs / "client-alice.pem"),
+                "ssl.key.location": str(dev_certs / "client-alice-key.pem")}
+        assert AdminClient(conf).list_topics(timeout=10).brokers
+        # Without a client certificate, `required` refuses the handshake.
+        no_cert = {k: v for k, v in conf.items() if not k.startswith("ssl.certificate") and not k.startswith("ssl.key")}
+        assert any(e.code() in (-195, -169, -185) for e in auth_errors(no_cert))
+    finally:
+        b.stop()
+    text = (data / "audit" / "audit.log").read_text()
+    assert '"principal":"User:alice"' in text, text

@@ -128,6 +128,11 @@ public enum BrokerConfigs {
         .init("sasl.oauthbearer.sub.claim.name", .string, "sub"),
         .init("sasl.oauthbearer.scope.claim.name", .string, "scope"),
         .init("sasl.oauthbearer.clock.skew.seconds", .int, "30", .atLeast(0)),
+        // Failed logins per source address (Kafka has only the fixed delay).
+        .init("connection.failed.authentication.delay.ms", .long, "250", .atLeast(0)),
+        .init("sasl.login.failures.free", .int, "3", .atLeast(0)),
+        .init("sasl.login.failures.refuse", .int, "20", .atLeast(1)),
+        .init("sasl.login.lockout.ms", .long, "60000", .atLeast(0)),
         // The audit log (ours; Kafka has none).
         .init("audit.log.enable", .boolean, "true"),
         .init("audit.log.dir", .string, nil),

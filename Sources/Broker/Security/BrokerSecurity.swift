@@ -26,7 +26,7 @@ public final class BrokerSecurity: Sendable {
     /// OAUTHBEARER: token checks and the JWKS file (only when the mechanism is enabled).
     let oauth: (validator: JwtValidator, keys: JwksStore)?
     /// Failed logins per source address: answers slow down, then the address is refused a while.
-    let loginThrottle = LoginThrottle()
+    let loginThrottle: LoginThrottle
     /// One JSON line per authentication outcome, denial, chosen allow and security change.
     let audit: AuditLog?
     /// Which allowed decisions are audited (`audit.log.allow.resources`).
@@ -62,6 +62,14 @@ public final class BrokerSecurity: Sendable {
             throw ConfigError("\(config.logDirectory)/\(CredentialStore.fileName): \(error.description)")
         }
         fakeSaltSecret = try Self.loadOrCreateSecret(path: config.logDirectory + "/sasl-secret")
+        let free = config.int("sasl.login.failures.free")
+        let refuseAfter = config.int("sasl.login.failures.refuse")
+        guard refuseAfter > free else {
+            throw ConfigError("sasl.login.failures.refuse (\(refuseAfter)) must be above sasl.login.failures.free (\(free))")
+        }
+        loginThrottle = LoginThrottle(config: LoginThrottleConfig(
+            freeFailures: free, baseDelayMs: config.int64("connection.failed.authentication.delay.ms"),
+            refuseAfter: refuseAfter, lockoutMs: config.int64("sasl.login.lockout.ms")))
         do {
             principalMapper = try PrincipalMapper(rules: config.string("ssl.principal.mapping.rules"))
         } catch {
