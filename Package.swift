@@ -57,6 +57,6 @@ let package = Package(
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore"], swiftSettings: strict),
         .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry"], swiftSettings: strict),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], swiftSettings: strict),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient"], swiftSettings: strict),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient", "Security", "TLS"], swiftSettings: strict),
     ]
 )

@@ -34,6 +34,9 @@ let usage = """
       users list | users delete --user U        (offline, on --data-dir DIR or the config's log.dirs)
       acls lint [--policies DIR] [--super-user User:x]...
       acls explain --principal User:x --operation read --resource topic:NAME [--host IP] [--policies DIR]
+      audit verify [--dir DATA_DIR | FILE...]    (hash chain of the audit log; names the first broken line)
+      certs init [--dir certs] [--force] [--client NAME]...   (development CA, broker and client certificates)
+      oauth validate --jwks FILE [--issuer I] [--audience A] [--sub-claim C] [--now-ms T]   (token on stdin)
 
     Client commands take --bootstrap-server host:port (default 127.0.0.1:9092) and, for a secured
     listener, --command-config FILE (security.protocol, sasl.mechanism, sasl.username, sasl.password,
@@ -48,7 +51,7 @@ struct Options {
 
     static let bareFlags: Set<String> = [
         "from-beginning", "print-key", "print-headers", "print-offset", "if-not-exists", "help", "idempotent",
-        "state", "members", "all-topics", "to-earliest", "to-latest", "execute", "dry-run",
+        "state", "members", "all-topics", "to-earliest", "to-latest", "execute", "dry-run", "force",
     ]
 
     init(_ args: ArraySlice<String>) throws(CLIError) {
@@ -146,6 +149,15 @@ func run() throws {
     case "acls":
         guard let sub = args.first else { throw CLIError("acls needs a subcommand (lint|explain)") }
         try Acls.run(sub, try Options(args.dropFirst()))
+    case "audit":
+        guard let sub = args.first else { throw CLIError("audit needs a subcommand (verify)") }
+        try AuditCommand.run(sub, try Options(args.dropFirst()))
+    case "certs":
+        guard let sub = args.first else { throw CLIError("certs needs a subcommand (init)") }
+        try CertsCommand.run(sub, try Options(args.dropFirst()))
+    case "oauth":
+        guard let sub = args.first else { throw CLIError("oauth needs a subcommand (validate)") }
+        try OAuthCommand.run(sub, try Options(args.dropFirst()))
     case "help", "--help", "-h":
         print(usage)
     default:

@@ -248,25 +248,30 @@ import Testing
         _ = try b.connect("dave", password: "dave-pw")
     }
 
-    @Test func auditHookSeesDenialsAndChangesButNotQuietChecks() throws {
-        let b = try SecuredBroker(policy: "allow User:alice read topic:orders")
-        try b.createTopics("orders", "payments")
+    @Test func auditRecordsDenialsChosenAllowsAndChangesButNotQuietChecks() throws {
+        let b = try SecuredBroker(policy: "allow User:alice read,describe-configs topic:orders. prefixed",
+                                  overrides: ["audit.log.allow.resources=topic:orders.a"])
+        try b.createTopics("orders.a", "orders.b", "payments")
         final class EventLog: Sendable { let events = Mutex<[SecurityAuditEvent]>([]) }
         let log = EventLog()
         b.security.setAuditSink { event in log.events.withLock { $0.append(event) } }
+        func decisions() -> [String] {
+            log.events.withLock { $0 }.compactMap { event -> String? in
+                guard case .authorization(let who, let operation, let resource, let decision) = event else { return nil }
+                return "\(who.principal) \(who.apiName) \(operation.name) \(resource) \(decision.allowed)"
+            }
+        }
         let alice = try b.connect("alice")
         let _: MetadataResponse = try alice.roundTrip(metadataRequest(nil))  // listing: quiet
-        #expect(log.events.withLock { $0.isEmpty })
-        let _: ProduceResponse = try alice.roundTrip(produceRequest(["orders"], batch: try testBatch()))
-        let denials = log.events.withLock { $0 }.compactMap { event -> String? in
-            guard case .authorization(let who, let operation, let resource, let decision) = event else { return nil }
-            return "\(who.principal) \(who.apiName) \(operation.name) \(resource) \(decision.allowed)"
-        }
-        #expect(denials == ["User:alice Produce write topic:orders false"])
+        #expect(decisions().isEmpty)
+        let _: ProduceResponse = try alice.roundTrip(produceRequest(["orders.a"], batch: try testBatch()))
+        let _: FetchResponse = try alice.roundTrip(fetchRequest(["orders.a", "orders.b"]))
+        #expect(decisions() == ["User:alice Produce write topic:orders.a false",
+                                "User:alice Fetch read topic:orders.a true"])  // orders.b: allowed, not selected
         #expect(b.security.deniedCount == 1)
 
         let admin = try b.connect("admin")
-        let _: CreateAclsResponse = try admin.roundTrip(createAcl(principal: "User:bob", topic: "orders"))
+        let _: CreateAclsResponse = try admin.roundTrip(createAcl(principal: "User:bob", topic: "orders.a"))
         var alter = AlterUserScramCredentialsRequest()
         var deletion = AlterUserScramCredentialsRequest.ScramCredentialDeletion()
         deletion.name = "carol"
@@ -282,7 +287,17 @@ import Testing
             default: nil
             }
         }
-        #expect(changes == ["User:admin acls +[\"allow User:bob describe topic:orders\"] -0",
+        #expect(changes == ["User:admin acls +[\"allow User:bob describe topic:orders.a\"] -0",
                             "User:admin carol +0 -[\"SCRAM-SHA-256\"]"])
+
+        // The same events are lines of the audit log, with the rule that decided.
+        let lines = try String(contentsOfFile: b.dataDirectory + "/audit/audit.log", encoding: .utf8)
+            .split(separator: "\n").filter { !$0.contains("\"event\":\"authentication\"") }
+        #expect(lines.count == 4)
+        #expect(lines[0].contains("\"api\":\"Produce\"") && lines[0].contains("\"decision\":\"deny\"")
+            && lines[0].contains("\"rule\":\"default-deny\""))
+        #expect(lines[1].contains("\"decision\":\"allow\"") && lines[1].contains("\"rule\":\"main.acl:1\""))
+        #expect(lines[2].contains("\"event\":\"acl-change\"") && lines[2].contains("+api:1 allow User:bob"))
+        #expect(lines[3].contains("\"event\":\"credential-change\"") && lines[3].contains("user:carol"))
     }
 }

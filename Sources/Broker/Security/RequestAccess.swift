@@ -37,7 +37,7 @@ struct RequestAccess {
     func allows(_ operation: AclOperation, _ resource: AclResource, quiet: Bool = false) -> Bool {
         guard let authorizer else { return true }
         if superUser {
-            if security.auditsAllows {
+            if !quiet && security.auditsAllows {
                 security.record(context, operation, resource,
                                 Decision(allowed: true, rule: nil, reason: Decision.superUserReason))
             }

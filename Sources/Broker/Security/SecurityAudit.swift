@@ -4,7 +4,7 @@ import Synchronization
 
 /// Something the audit log should keep. Built only when an event happens (denials, changes),
 /// never on the allowed fast path.
-public enum SecurityAuditEvent: Sendable {
+enum SecurityAuditEvent: Sendable {
     /// One authorization decision: every denial, and allows when `auditsAllows` is on.
     case authorization(AuditedRequest, operation: AclOperation, resource: AclResource, decision: Decision)
     /// CreateAcls/DeleteAcls changed the API-made rule set (ids as in `acls-api`).
@@ -16,14 +16,14 @@ public enum SecurityAuditEvent: Sendable {
 }
 
 /// Who asked: the parts of a `RequestContext` an audit line needs.
-public struct AuditedRequest: Sendable {
-    public var principal: String
-    public var clientHost: String
-    public var listenerName: String
-    public var apiKey: Int16
-    public var apiVersion: Int16
-    public var correlationId: Int32
-    public var clientId: String
+struct AuditedRequest: Sendable {
+    var principal: String
+    var clientHost: String
+    var listenerName: String
+    var apiKey: Int16
+    var apiVersion: Int16
+    var correlationId: Int32
+    var clientId: String
 
     init(_ context: RequestContext) {
         principal = context.principal
@@ -36,72 +36,95 @@ public struct AuditedRequest: Sendable {
     }
 
     /// Kafka's API name (`Produce`, `CreateAcls`, ...), or the key number.
-    public var apiName: String { ApiKey(rawValue: apiKey).map { "\($0)" } ?? "api-\(apiKey)" }
+    var apiName: String { ApiKey(rawValue: apiKey).map { "\($0)" } ?? "api-\(apiKey)" }
 }
 
-/// The audit hook's state: counters (metrics, tests) and the sink the audit writer plugs into.
+/// The audit hook's state: counters (metrics, tests) and an extra sink (tests, future consumers);
+/// the audit log itself is `BrokerSecurity.audit`.
 final class SecurityAuditHook: Sendable {
     let denials = Atomic<Int>(0)
     let allowsRecorded = Atomic<Int>(0)
     let aclChanges = Atomic<Int>(0)
     let credentialChanges = Atomic<Int>(0)
-    /// Off until allow auditing is configured: then `RequestAccess` offers allows too, and
-    /// `allowFilter` picks the resources whose allows are recorded.
+    /// True when `audit.log.allow.resources` names something: then `RequestAccess` offers allowed
+    /// decisions too, and the filter picks the resources that get a line. One atomic load while off.
     let auditAllows = Atomic<Bool>(false)
-    let allowFilter = Mutex<(@Sendable (AclResource) -> Bool)?>(nil)
     let sink = Mutex<(@Sendable (SecurityAuditEvent) -> Void)?>(nil)
+}
 
-    func emit(_ event: SecurityAuditEvent) {
-        let sink = self.sink.withLock { $0 }
-        sink?(event)
+extension SecurityAuditEvent {
+    /// The audit log's line for this event.
+    var auditEvent: AuditEvent {
+        switch self {
+        case .authorization(let who, let operation, let resource, let decision):
+            let rule = decision.rule?.description
+                ?? (decision.reason == Decision.superUserReason ? "super.users" : "default-deny")
+            return AuditEvent(kind: .authorization, principal: who.principal, client: who.clientHost,
+                              listener: who.listenerName, api: who.apiName, resource: resource.description,
+                              operation: operation.name, decision: decision.allowed ? .allow : .deny, rule: rule)
+        case .aclsChanged(let who, let created, let deleted):
+            let lines = created.map { "+api:\($0.id) \($0.rule)" } + deleted.map { "-api:\($0.id) \($0.rule)" }
+            return AuditEvent(kind: .aclChange, principal: who.principal, client: who.clientHost,
+                              listener: who.listenerName, api: who.apiName, resource: "cluster",
+                              operation: created.isEmpty ? "delete-acls" : "create-acls", decision: .success,
+                              detail: lines.joined(separator: "; "))
+        case .credentialsChanged(let who, let user, let upserted, let deleted):
+            let parts = upserted.map { "set \($0.mechanismName)" } + deleted.map { "deleted \($0.mechanismName)" }
+            return AuditEvent(kind: .credentialChange, principal: who.principal, client: who.clientHost,
+                              listener: who.listenerName, api: who.apiName, resource: "user:\(user)",
+                              operation: "alter-scram-credentials", decision: .success,
+                              detail: parts.joined(separator: ", "))
+        case .reloaded(let file, let error):
+            return AuditEvent(kind: .policyReload, resource: file, operation: "reload",
+                              decision: error == nil ? .success : .failure, detail: error)
+        }
     }
 }
 
 extension BrokerSecurity {
-    /// Connects the audit writer: every event below is handed to `sink` (on the thread that
-    /// caused it; keep it short or queue).
-    public func setAuditSink(_ sink: (@Sendable (SecurityAuditEvent) -> Void)?) {
-        audit.sink.withLock { $0 = sink }
+    /// An extra consumer of every event below besides the audit log (tests); called on the
+    /// thread that caused the event.
+    func setAuditSink(_ sink: (@Sendable (SecurityAuditEvent) -> Void)?) {
+        auditHook.sink.withLock { $0 = sink }
     }
 
-    /// Records allowed decisions on the resources `filter` accepts (denials are always recorded);
-    /// nil switches allow auditing off. Checked with one atomic load while off.
-    public func setAuditAllows(_ filter: (@Sendable (AclResource) -> Bool)?) {
-        audit.allowFilter.withLock { $0 = filter }
-        audit.auditAllows.store(filter != nil, ordering: .relaxed)
+    /// Hands one event to the audit log and the sink.
+    func emit(_ event: SecurityAuditEvent) {
+        record(event.auditEvent)
+        let sink = auditHook.sink.withLock { $0 }
+        sink?(event)
     }
 
     /// Whether some allowed decisions are recorded as well as denials.
-    var auditsAllows: Bool { audit.auditAllows.load(ordering: .relaxed) }
+    var auditsAllows: Bool { auditHook.auditAllows.load(ordering: .relaxed) }
 
-    /// The single path of every recorded authorization decision (all denials; allows when
-    /// configured for the resource).
+    /// The single path of every recorded authorization decision: every denial, and the allows
+    /// `audit.log.allow.resources` selects.
     func record(_ context: RequestContext, _ operation: AclOperation, _ resource: AclResource,
                 _ decision: Decision) {
         if decision.allowed {
-            guard audit.allowFilter.withLock({ $0 })?(resource) == true else { return }
-            audit.allowsRecorded.add(1, ordering: .relaxed)
+            guard auditAllows.records(resource: resource.description) else { return }
+            auditHook.allowsRecorded.add(1, ordering: .relaxed)
         } else {
-            audit.denials.add(1, ordering: .relaxed)
+            auditHook.denials.add(1, ordering: .relaxed)
         }
-        audit.emit(.authorization(AuditedRequest(context), operation: operation, resource: resource,
-                                  decision: decision))
+        emit(.authorization(AuditedRequest(context), operation: operation, resource: resource, decision: decision))
     }
 
     /// Every change to the API-made ACLs goes through here.
     func recordAclChange(_ context: RequestContext, created: [(id: Int, rule: AclRule)],
                          deleted: [(id: Int, rule: AclRule)]) {
-        audit.aclChanges.add(1, ordering: .relaxed)
-        audit.emit(.aclsChanged(AuditedRequest(context), created: created, deleted: deleted))
+        auditHook.aclChanges.add(1, ordering: .relaxed)
+        emit(.aclsChanged(AuditedRequest(context), created: created, deleted: deleted))
     }
 
     /// Every credential change made through the API goes through here.
     func recordCredentialChange(_ context: RequestContext, user: String, upserted: [ScramMechanism],
                                 deleted: [ScramMechanism]) {
-        audit.credentialChanges.add(1, ordering: .relaxed)
-        audit.emit(.credentialsChanged(AuditedRequest(context), user: user, upserted: upserted, deleted: deleted))
+        auditHook.credentialChanges.add(1, ordering: .relaxed)
+        emit(.credentialsChanged(AuditedRequest(context), user: user, upserted: upserted, deleted: deleted))
     }
 
     /// Counters for tests and metrics.
-    var deniedCount: Int { audit.denials.load(ordering: .relaxed) }
+    var deniedCount: Int { auditHook.denials.load(ordering: .relaxed) }
 }

@@ -76,14 +76,14 @@ extension BrokerSecurity {
             state.policyErrorReported = nil
             state.policyReloads += 1
             Self.log("reloaded policy from \(directory): \(policy.rules.count) rules in \(policy.fileNames.count) files")
-            audit.emit(.reloaded(file: directory, error: nil))
+            emit(.reloaded(file: directory, error: nil))
         case .failure(let errors):
             let text = errors.description
             guard text != state.policyErrorReported else { return }
             state.policyErrorReported = text
             state.policyFailuresReported += 1
             Self.log("policy in \(directory) NOT reloaded, the previous policy stays in force:\n\(text)")
-            audit.emit(.reloaded(file: directory, error: text))
+            emit(.reloaded(file: directory, error: text))
         }
     }
 
@@ -101,14 +101,14 @@ extension BrokerSecurity {
             state.credentialErrorReported = nil
             state.credentialReloads += 1
             Self.log("reloaded \(credentialPath): \(store.userNames.count) users")
-            audit.emit(.reloaded(file: credentialPath, error: nil))
+            emit(.reloaded(file: credentialPath, error: nil))
         } catch {
             let text = error.description
             guard text != state.credentialErrorReported else { return }
             state.credentialErrorReported = text
             state.credentialFailuresReported += 1
             Self.log("\(credentialPath) NOT reloaded, the previous credentials stay in force: \(text)")
-            audit.emit(.reloaded(file: credentialPath, error: text))
+            emit(.reloaded(file: credentialPath, error: text))
         }
     }
 
