@@ -296,7 +296,7 @@ import Testing
         #expect(lines.count == 4)
         #expect(lines[0].contains("\"api\":\"Produce\"") && lines[0].contains("\"decision\":\"deny\"")
             && lines[0].contains("\"rule\":\"default-deny\""))
-        #expect(lines[1].contains("\"decision\":\"allow\"") && lines[1].contains("\"rule\":\"main.acl:1\""))
+        #expect(lines[1].contains("\"decision\":\"allow\"") && lines[1].contains("\"rule\":\"policies/main.acl:1\""))
         #expect(lines[2].contains("\"event\":\"acl-change\"") && lines[2].contains("+api:1 allow User:bob"))
         #expect(lines[3].contains("\"event\":\"credential-change\"") && lines[3].contains("user:carol"))
     }

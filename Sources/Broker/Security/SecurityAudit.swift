@@ -57,8 +57,13 @@ extension SecurityAuditEvent {
     var auditEvent: AuditEvent {
         switch self {
         case .authorization(let who, let operation, let resource, let decision):
-            let rule = decision.rule?.description
-                ?? (decision.reason == Decision.superUserReason ? "super.users" : "default-deny")
+            // docs/security.md's names: policies/<file>:<line>, api:<n>, super.users, default-deny.
+            let rule: String
+            switch decision.rule {
+            case .file(let name, let line): rule = "policies/\(name):\(line)"
+            case .api(let id): rule = "api:\(id)"
+            case nil: rule = decision.reason == Decision.superUserReason ? "super.users" : "default-deny"
+            }
             return AuditEvent(kind: .authorization, principal: who.principal, client: who.clientHost,
                               listener: who.listenerName, api: who.apiName, resource: resource.description,
                               operation: operation.name, decision: decision.allowed ? .allow : .deny, rule: rule)
