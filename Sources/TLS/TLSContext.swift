@@ -109,7 +109,12 @@ public final class TLSContext: @unchecked Sendable {
     private init(ctx: OpaquePointer, isServer: Bool) {
         self.ctx = ctx
         self.isServer = isServer
+        _ = Self.ignoreSigpipe
     }
+
+    /// OpenSSL writes to the socket with write(2), which raises SIGPIPE when the peer has gone;
+    /// its default action would kill the process. Plain sockets use MSG_NOSIGNAL instead.
+    private static let ignoreSigpipe: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     deinit { SSL_CTX_free(ctx) }
 

@@ -501,3 +501,18 @@ def test_client_certificate_principal_is_mapped(tmp_path, dev_certs):
         b.stop()
     text = (data / "audit" / "audit.log").read_text()
     assert '"principal":"User:alice"' in text, text
+
+
+def test_peers_vanishing_mid_tls_write_do_not_hurt_the_broker(secure_broker, dev_certs):
+    """OpenSSL writes with write(2): a peer that closes while the broker still writes raised
+    SIGPIPE, which killed the process before the broker ignored it."""
+    ctx = tls_client_context(dev_certs)
+    for _ in range(30):
+        raw = socket.create_connection(("127.0.0.1", secure_broker.listeners["SSL"]), timeout=5)
+        tls = ctx.wrap_socket(raw, server_hostname="localhost")
+        tls.sendall(api_versions(3) * 50)
+        tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST on close
+        tls.close()
+    time.sleep(0.5)
+    assert secure_broker.alive()
+    assert AdminClient(rdkafka_conf(secure_broker, dev_certs, "SCRAM-SHA-256")).list_topics(timeout=10).brokers
