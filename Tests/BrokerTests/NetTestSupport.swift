@@ -176,18 +176,26 @@ final class RecordingHandler: FrameHandler {
 
     static func echo() -> RecordingHandler { RecordingHandler { frame, _, slot in slot.complete(frame) } }
 
-    func connectionOpened(_ connection: ConnectionInfo) {
+    final class Context: ConnectionContext {
+        let info: ConnectionInfo
+        init(_ info: ConnectionInfo) { self.info = info }
+    }
+
+    func connectionOpened(_ connection: ConnectionInfo) -> any ConnectionContext {
         record.withLock { $0.opened.append(connection) }
         onOpen(connection)
+        return Context(connection)
     }
 
-    func handleFrame(_ frame: [UInt8], connection: ConnectionInfo, slot: ResponseSlot) {
+    func transportSecured(_ connection: any ConnectionContext, _ security: TransportSecurity) {}
+
+    func handleFrame(_ frame: [UInt8], connection: any ConnectionContext, slot: ResponseSlot) {
         record.withLock { $0.frames += 1 }
-        onFrame(frame, connection, slot)
+        onFrame(frame, connection.info, slot)
     }
 
-    func connectionClosed(_ connection: ConnectionInfo) {
-        record.withLock { $0.closed.append(connection) }
+    func connectionClosed(_ connection: any ConnectionContext) {
+        record.withLock { $0.closed.append(connection.info) }
     }
 
     var frames: Int { record.withLock { $0.frames } }

@@ -102,16 +102,44 @@ public enum BrokerConfigs {
         .init("offsets.retention.minutes", .int, "10080", .atLeast(1)),
         .init("offsets.retention.check.interval.ms", .long, "600000", .atLeast(1)),
         .init("offset.metadata.max.bytes", .int, "4096", .atLeast(0)),
+        // Security (issue 4): Kafka's names wherever Kafka has one.
+        .init("listener.security.protocol.map", .list,
+              "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"),
+        .init("authorizer.class.name", .string, ""),
+        .init("super.users", .string, ""),
+        .init("acls.policy.dir", .string, ""),
+        .init("acls.api.enabled", .boolean, "true"),
+        .init("ssl.keystore.type", .string, "PEM", .oneOf(["PEM"])),
+        .init("ssl.keystore.location", .string, nil),
+        .init("ssl.truststore.type", .string, "PEM", .oneOf(["PEM"])),
+        .init("ssl.truststore.location", .string, nil),
+        .init("ssl.client.auth", .string, "none", .oneOf(["none", "requested", "required"])),
+        .init("ssl.principal.mapping.rules", .string, "DEFAULT"),
+        .init("ssl.enabled.protocols", .list, "TLSv1.2,TLSv1.3", .listOf(["TLSv1.2", "TLSv1.3"])),
+        .init("ssl.protocol", .string, "TLSv1.3", .oneOf(["TLS", "TLSv1.2", "TLSv1.3"])),
+        .init("ssl.cipher.suites", .list, ""),
+        .init("sasl.enabled.mechanisms", .list, "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+              .listOf(["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"])),
+        .init("sasl.server.max.receive.size", .int, "524288", .atLeast(512)),
+        .init("connections.max.reauth.ms", .long, "0", .atLeast(0)),
+        .init("sasl.oauthbearer.jwks.endpoint.url", .string, nil),
+        .init("sasl.oauthbearer.expected.issuer", .string, nil),
+        .init("sasl.oauthbearer.expected.audience", .list, nil),
+        .init("sasl.oauthbearer.sub.claim.name", .string, "sub"),
+        .init("sasl.oauthbearer.scope.claim.name", .string, "scope"),
+        .init("sasl.oauthbearer.clock.skew.seconds", .int, "30", .atLeast(0)),
     ]
 
     /// Kafka settings accepted so that a stock server.properties loads, but with no effect here.
     public static let acceptedButIgnored: Set<String> = [
         "num.io.threads", "num.recovery.threads.per.data.dir", "process.roles", "controller.quorum.voters",
         "controller.quorum.bootstrap.servers", "controller.listener.names", "inter.broker.listener.name",
-        "listener.security.protocol.map", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
+        "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
         "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
         "share.coordinator.state.topic.min.isr", "log.cleaner.enable", "log.cleaner.threads", "log.cleaner.dedupe.buffer.size",
         "num.replica.fetchers", "replica.lag.time.max.ms", "socket.listen.backlog.size",
+        "ssl.endpoint.identification.algorithm", "sasl.mechanism.inter.broker.protocol",
+        "security.inter.broker.protocol", "sasl.oauthbearer.jwks.endpoint.refresh.ms",
     ]
 
     public static let byName: [String: ConfigDefinition] = Dictionary(
@@ -168,9 +196,29 @@ public struct BrokerConfig: Sendable {
                 throw ConfigError("advertised.listeners: \(e.description)")
             }
         }
-        for spec in listenerSpecs where spec.name != "PLAINTEXT" {
-            throw ConfigError("listeners: security protocol \(spec.name) is not supported yet (only PLAINTEXT)")
+        let map = try securityProtocolMap()
+        for spec in listenerSpecs where map[spec.name] == nil {
+            throw ConfigError("listeners: listener \(spec.name) has no entry in listener.security.protocol.map")
         }
+    }
+
+    /// `listener.security.protocol.map`: listener name → security protocol.
+    func securityProtocolMap() throws(ConfigError) -> [String: SecurityProtocol] {
+        var map: [String: SecurityProtocol] = [:]
+        for entry in (string("listener.security.protocol.map") ?? "").split(separator: ",") {
+            let parts = entry.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let proto = SecurityProtocol(rawValue: parts[1].uppercased()) else {
+                throw ConfigError("listener.security.protocol.map: bad entry '\(entry)' "
+                                  + "(expected NAME:PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)")
+            }
+            map[parts[0].uppercased()] = proto
+        }
+        return map
+    }
+
+    /// The security protocol of a listener by name (validated at load, so always known).
+    public func securityProtocol(ofListener name: String) -> SecurityProtocol {
+        ((try? securityProtocolMap()) ?? [:])[name] ?? .plaintext
     }
 
     /// The effective value: explicit setting, else the definition's default.

@@ -1,12 +1,13 @@
 import Foundation
 import KafkaProtocol
 import LogStore
+import Security
 import Synchronization
 
 /// One API the broker serves: the versions it accepts, the range it advertises (Produce
 /// advertises from v0 for older librdkafka's feature checks) and its handler.
 struct ApiSupport: Sendable {
-    typealias Handler = @Sendable (Broker, RequestHeaderInfo, inout WireReader, ResponseSlot) throws(DecodeError)
+    typealias Handler = @Sendable (Broker, RequestContext, inout WireReader, ResponseSlot) throws(DecodeError)
         -> HandlerOutcome
     let key: ApiKey
     let versions: ClosedRange<Int16>
@@ -36,6 +37,7 @@ public final class Broker: FrameHandler, Sendable {
     let stats = BrokerStats()
     let producerIds: ProducerIdAllocator
     let groups: GroupCoordinator
+    public let security: BrokerSecurity
     /// Overrides the advertised port when listeners bind port 0 (tests).
     let advertisedPorts = Mutex<[String: Int]>([:])
 
@@ -48,6 +50,7 @@ public final class Broker: FrameHandler, Sendable {
         resolverState = Mutex(resolver)
         replicas = try ReplicaManager(directory: directory, metadata: metadata, resolver: resolver)
         producerIds = ProducerIdAllocator(metadata: metadata)
+        security = try BrokerSecurity(config: config)
         var table: [Int16: ApiSupport] = [:]
         for support in Broker.supportedApis { table[support.key.rawValue] = support }
         apis = table
@@ -94,22 +97,32 @@ public final class Broker: FrameHandler, Sendable {
 
     // MARK: FrameHandler
 
-    public func connectionOpened(_ connection: ConnectionInfo) {
+    public func connectionOpened(_ connection: ConnectionInfo) -> any ConnectionContext {
         stats.connectionsOpened.add(1, ordering: .relaxed)
+        return ClientSession(info: connection, securityProtocol: config.securityProtocol(ofListener: connection.listenerName))
     }
 
-    public func connectionClosed(_ connection: ConnectionInfo) {
+    public func transportSecured(_ connection: any ConnectionContext, _ security: TransportSecurity) {
+        let session = connection as! ClientSession
+        session.state.withLock { $0.transport = security }
+    }
+
+    public func connectionClosed(_ connection: any ConnectionContext) {
         stats.connectionsClosed.add(1, ordering: .relaxed)
     }
 
-    public func handleFrame(_ frame: [UInt8], connection: ConnectionInfo, slot: ResponseSlot) {
+    public func handleFrame(_ frame: [UInt8], connection: any ConnectionContext, slot: ResponseSlot) {
+        let session = connection as! ClientSession
         var reader = WireReader(frame)
-        let header: RequestHeaderInfo
+        var header: RequestContext
         do {
             header = try RequestHeaderDecoder.decode(&reader)
         } catch {
             return slot.closeConnection()
         }
+        header.principal = session.principal
+        header.clientHost = session.info.peerHost
+        header.listenerName = session.info.listenerName
         stats.requests.add(1, ordering: .relaxed)
         guard let support = apis[header.apiKey], support.versions.contains(header.apiVersion) else {
             // ApiVersions gets a graceful v0 answer (KIP-511); anything else we do not serve is
@@ -141,7 +154,7 @@ public final class Broker: FrameHandler, Sendable {
     }
 
     /// Completes a deferred request (a parked fetch) from any thread.
-    func complete(_ slot: ResponseSlot, header: RequestHeaderInfo, body: any KafkaAPIMessage, sizeHint: Int) {
+    func complete(_ slot: ResponseSlot, header: RequestContext, body: any KafkaAPIMessage, sizeHint: Int) {
         slot.complete(ResponseFramer.frame(body, apiKey: header.apiKey, version: header.apiVersion,
                                            correlationId: header.correlationId, capacityHint: sizeHint + 256))
     }
@@ -153,9 +166,12 @@ public final class Broker: FrameHandler, Sendable {
         advertisedPorts.withLock { $0[listener] = port }
     }
 
-    /// Advertised endpoint of this node for Metadata/DescribeCluster/FindCoordinator.
-    var advertisedEndpoint: (host: String, port: Int32) {
-        let spec = config.advertisedSpecs.first ?? ListenerSpec(name: "PLAINTEXT", host: "127.0.0.1", port: 9092)
+    /// Advertised endpoint of this node for Metadata/DescribeCluster/FindCoordinator: the one of
+    /// the listener the request came in on, as Kafka does, else the first.
+    func advertisedEndpoint(for listener: String) -> (host: String, port: Int32) {
+        let specs = config.advertisedSpecs
+        let spec = specs.first { $0.name == listener } ?? specs.first
+            ?? ListenerSpec(name: "PLAINTEXT", host: "127.0.0.1", port: 9092)
         let port = advertisedPorts.withLock { $0[spec.name] } ?? spec.port
         return (spec.host, Int32(port))
     }

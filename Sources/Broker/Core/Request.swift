@@ -1,11 +1,18 @@
 import KafkaProtocol
 
-/// The parsed request header plus the undecoded body, handed to one API handler.
-public struct RequestHeaderInfo: Sendable {
+/// One request as a handler sees it: the parsed header plus who sent it (the connection's
+/// authenticated principal, the client's address and the listener it came in on).
+public struct RequestContext: Sendable {
     public var apiKey: Int16
     public var apiVersion: Int16
     public var correlationId: Int32
     public var clientId: String
+    /// `User:<name>`; `User:ANONYMOUS` on listeners without authentication.
+    public var principal: String = ClientSession.anonymousPrincipal
+    /// The client's IP address (no port), as ACL host rules see it.
+    public var clientHost: String = ""
+    /// The listener the request arrived on (Metadata advertises that listener's endpoint).
+    public var listenerName: String = ""
 }
 
 /// What a handler decided. Responses are encoded by the dispatcher, which knows the header rules.
@@ -42,12 +49,12 @@ public enum ResponseFramer {
 /// Request header decoding: v2 (with a tagged section) for flexible request versions, else v1.
 /// The ClientId is int16-length encoded in both.
 public enum RequestHeaderDecoder {
-    public static func decode(_ r: inout WireReader) throws(DecodeError) -> RequestHeaderInfo {
+    public static func decode(_ r: inout WireReader) throws(DecodeError) -> RequestContext {
         let apiKey = try r.readInt16()
         let apiVersion = try r.readInt16()
         let correlationId = try r.readInt32()
         let clientId = try r.readNullableString(flexible: false) ?? ""
-        var info = RequestHeaderInfo(apiKey: apiKey, apiVersion: apiVersion, correlationId: correlationId,
+        var info = RequestContext(apiKey: apiKey, apiVersion: apiVersion, correlationId: correlationId,
                                      clientId: clientId)
         if let key = ApiKey(rawValue: apiKey), let flexibleFrom = key.flexibleFrom, apiVersion >= flexibleFrom {
             _ = try r.readTaggedFields { (_, _) throws(DecodeError) in false }

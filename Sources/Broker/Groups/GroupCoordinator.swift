@@ -13,7 +13,7 @@ import Synchronization
 public final class GroupCoordinator: Sendable {
     struct Waiter {
         let slot: ResponseSlot
-        let header: RequestHeaderInfo
+        let header: RequestContext
     }
 
     struct State {
@@ -104,13 +104,13 @@ public final class GroupCoordinator: Sendable {
         FileHandle.standardError.write(Data("[groups \(SystemClock.nowMs() % 100_000)] \(text())\n".utf8))
     }
 
-    func join(_ args: JoinArgs, header: RequestHeaderInfo, slot: ResponseSlot) {
+    func join(_ args: JoinArgs, header: RequestContext, slot: ResponseSlot) {
         Self.trace("join \(args.groupId) member=\(args.memberId) instance=\(args.instanceId ?? "-") v\(header.apiVersion)")
         run(header: header, slot: slot) { core, waiter, now in core.join(args, waiter: waiter, now: now) }
     }
 
     func sync(groupId: String, generationId: Int32, memberId: String, instanceId: String?, protocolType: String?,
-              protocolName: String?, assignments: [String: [UInt8]], header: RequestHeaderInfo, slot: ResponseSlot) {
+              protocolName: String?, assignments: [String: [UInt8]], header: RequestContext, slot: ResponseSlot) {
         Self.trace("sync \(groupId) member=\(memberId) gen=\(generationId) assignments=\(assignments.count)")
         run(header: header, slot: slot) { core, waiter, now in
             core.sync(groupId: groupId, generationId: generationId, memberId: memberId, instanceId: instanceId,
@@ -199,7 +199,7 @@ public final class GroupCoordinator: Sendable {
     // MARK: Effects
 
     /// Registers a parked request, feeds the event to the core and performs the effects.
-    private func run(header: RequestHeaderInfo, slot: ResponseSlot,
+    private func run(header: RequestContext, slot: ResponseSlot,
                      _ event: (inout GroupCoordinatorCore, WaiterID, Int64) -> [GroupEffect]) {
         let now = SystemClock.nowMs()
         let deliveries = state.withLock { s in

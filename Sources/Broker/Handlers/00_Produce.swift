@@ -9,7 +9,7 @@ import LogStore
 /// connection is closed if any partition failed), 1 and -1 (one node: the ISR is this node, so
 /// both are answered once the append returned). v8+ carries the failed batch index.
 extension Broker {
-    func handleProduce(_ header: RequestHeaderInfo, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
+    func handleProduce(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
         -> HandlerOutcome {
         var request = try ProduceRequest(from: &r, version: header.apiVersion)
         let acks = request.acks

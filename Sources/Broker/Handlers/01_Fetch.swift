@@ -9,7 +9,7 @@ import LogStore
 /// satisfies it or `max_wait_ms` passes. Fetch sessions (v7+) are declined: session id 0 makes
 /// clients send full requests. Topic ids (v13+) are not served yet.
 extension Broker {
-    func handleFetch(_ header: RequestHeaderInfo, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
+    func handleFetch(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
         -> HandlerOutcome {
         let request = try FetchRequest(from: &r, version: header.apiVersion)
         let first = readFetch(request, version: header.apiVersion)

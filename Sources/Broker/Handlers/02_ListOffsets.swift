@@ -10,7 +10,7 @@ extension Broker {
     static let earliestTimestamp: Int64 = -2
     static let maxTimestamp: Int64 = -3
 
-    func handleListOffsets(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleListOffsets(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try ListOffsetsRequest(from: &r, version: header.apiVersion)
         var response = ListOffsetsResponse()
         for topic in request.topics {

@@ -6,11 +6,11 @@ import KafkaProtocol
 /// field; always allowed before), else UNKNOWN_TOPIC_OR_PARTITION. Invalid names: INVALID_TOPIC_EXCEPTION.
 /// v10+ topic ids; v12 lets clients ask by id (UNKNOWN_TOPIC_ID when absent).
 extension Broker {
-    func handleMetadata(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleMetadata(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try MetadataRequest(from: &r, version: header.apiVersion)
         let version = header.apiVersion
         var response = MetadataResponse()
-        let endpoint = advertisedEndpoint
+        let endpoint = advertisedEndpoint(for: header.listenerName)
         var broker = MetadataResponse.MetadataResponseBroker()
         broker.nodeId = config.nodeId
         broker.host = endpoint.host

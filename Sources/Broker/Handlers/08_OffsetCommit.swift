@@ -9,7 +9,7 @@ import KafkaProtocol
 /// FENCED_INSTANCE_ID, OFFSET_METADATA_TOO_LARGE, UNKNOWN_TOPIC_OR_PARTITION,
 /// COORDINATOR_LOAD_IN_PROGRESS.
 extension Broker {
-    func handleOffsetCommit(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleOffsetCommit(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try OffsetCommitRequest(from: &r, version: header.apiVersion)
         let now = SystemClock.nowMs()
         var offsets: [(TopicPartitionID, CommittedOffset)] = []

@@ -5,7 +5,7 @@ import KafkaProtocol
 /// several groups at once (per-group errors). `require_stable` (v7+) is accepted: without
 /// transactions no offset is ever pending. COORDINATOR_LOAD_IN_PROGRESS while loading.
 extension Broker {
-    func handleOffsetFetch(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleOffsetFetch(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try OffsetFetchRequest(from: &r, version: header.apiVersion)
         let loading = groups.isLoading
         var response = OffsetFetchResponse()

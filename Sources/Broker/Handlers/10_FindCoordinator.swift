@@ -4,9 +4,9 @@ import KafkaProtocol
 /// with our advertised endpoint. Transaction keys (type 1) get COORDINATOR_NOT_AVAILABLE until
 /// transactions exist; other key types INVALID_REQUEST. v4+ batches keys in `CoordinatorKeys`.
 extension Broker {
-    func handleFindCoordinator(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleFindCoordinator(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try FindCoordinatorRequest(from: &r, version: header.apiVersion)
-        let endpoint = advertisedEndpoint
+        let endpoint = advertisedEndpoint(for: header.listenerName)
         func answer(_ key: String) -> FindCoordinatorResponse.Coordinator {
             var c = FindCoordinatorResponse.Coordinator()
             c.key = key

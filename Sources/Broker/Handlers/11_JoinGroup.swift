@@ -7,7 +7,7 @@ import KafkaProtocol
 /// INVALID_SESSION_TIMEOUT, INCONSISTENT_GROUP_PROTOCOL, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID,
 /// COORDINATOR_LOAD_IN_PROGRESS while `__consumer_offsets` is replayed at start.
 extension Broker {
-    func handleJoinGroup(_ header: RequestHeaderInfo, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
+    func handleJoinGroup(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
         -> HandlerOutcome {
         let request = try JoinGroupRequest(from: &r, version: header.apiVersion)
         if groups.isLoading {

@@ -4,7 +4,7 @@ import KafkaProtocol
 /// ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID and FENCED_INSTANCE_ID (a static member replaced by a
 /// newer instance) that it is out of the group; COORDINATOR_LOAD_IN_PROGRESS while loading.
 extension Broker {
-    func handleHeartbeat(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleHeartbeat(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try HeartbeatRequest(from: &r, version: header.apiVersion)
         var response = HeartbeatResponse()
         if groups.isLoading {

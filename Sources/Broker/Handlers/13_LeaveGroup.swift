@@ -4,7 +4,7 @@ import KafkaProtocol
 /// by member id and/or `group.instance.id` (per-member errors: UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID
 /// when the instance is now held by another member id). The rest of the group rebalances.
 extension Broker {
-    func handleLeaveGroup(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleLeaveGroup(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try LeaveGroupRequest(from: &r, version: header.apiVersion)
         var response = LeaveGroupResponse()
         let leaving: [(memberId: String, instanceId: String?)] = header.apiVersion >= 3

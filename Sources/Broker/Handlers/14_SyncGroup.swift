@@ -6,7 +6,7 @@ import KafkaProtocol
 /// type and name (INCONSISTENT_GROUP_PROTOCOL on mismatch). Errors: UNKNOWN_MEMBER_ID,
 /// ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID, COORDINATOR_LOAD_IN_PROGRESS.
 extension Broker {
-    func handleSyncGroup(_ header: RequestHeaderInfo, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
+    func handleSyncGroup(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
         -> HandlerOutcome {
         let request = try SyncGroupRequest(from: &r, version: header.apiVersion)
         if groups.isLoading {

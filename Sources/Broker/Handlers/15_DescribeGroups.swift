@@ -4,7 +4,7 @@ import KafkaProtocol
 /// every member's metadata and assignment (other states list members without them, as Kafka
 /// does). An unknown group is reported as Dead with no error (the v0–v5 contract).
 extension Broker {
-    func handleDescribeGroups(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleDescribeGroups(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try DescribeGroupsRequest(from: &r, version: header.apiVersion)
         let loading = groups.isLoading
         var response = DescribeGroupsResponse()

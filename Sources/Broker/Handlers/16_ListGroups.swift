@@ -4,7 +4,7 @@ import KafkaProtocol
 /// empty = all), v5+ by type (all groups here are "classic"). COORDINATOR_LOAD_IN_PROGRESS while
 /// loading.
 extension Broker {
-    func handleListGroups(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleListGroups(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try ListGroupsRequest(from: &r, version: header.apiVersion)
         var response = ListGroupsResponse()
         if groups.isLoading {

@@ -5,7 +5,7 @@ import KafkaProtocol
 /// `Broker.handleFrame`). v3+ client software names are checked against Kafka's pattern.
 /// Features (tagged fields) are left out: older librdkafka (Debian's 2.0.2) mis-reads them.
 extension Broker {
-    func handleApiVersions(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleApiVersions(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try ApiVersionsRequest(from: &r, version: header.apiVersion)
         if header.apiVersion >= 3 {
             let valid = Self.isValidSoftwareText(request.clientSoftwareName)

@@ -11,7 +11,7 @@ enum TopicCreation {
 /// (validated, INVALID_CONFIG with the reason), `validate_only`. One node, so the replication
 /// factor must be 1 (or -1 for the default). v5+ echoes the resulting configs; v7 the topic id.
 extension Broker {
-    func handleCreateTopics(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleCreateTopics(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try CreateTopicsRequest(from: &r, version: header.apiVersion)
         var response = CreateTopicsResponse()
         var seen = Set<String>()

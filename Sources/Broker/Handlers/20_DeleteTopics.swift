@@ -4,7 +4,7 @@ import KafkaProtocol
 /// UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID when addressed by id). `delete.topic.enable=false`
 /// answers TOPIC_DELETION_DISABLED.
 extension Broker {
-    func handleDeleteTopics(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleDeleteTopics(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try DeleteTopicsRequest(from: &r, version: header.apiVersion)
         var response = DeleteTopicsResponse()
         var targets: [(name: String?, id: KafkaUUID)] = request.topicNames.map { ($0, .zero) }

@@ -4,7 +4,7 @@ import LogStore
 /// DeleteRecords: v0–v2. Moves the log start offset forward (whole segments below it are
 /// removed); -1 means the high watermark; beyond it is OFFSET_OUT_OF_RANGE.
 extension Broker {
-    func handleDeleteRecords(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleDeleteRecords(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try DeleteRecordsRequest(from: &r, version: header.apiVersion)
         var response = DeleteRecordsResponse()
         for topic in request.topics {

@@ -5,7 +5,7 @@ import KafkaProtocol
 /// answer UNSUPPORTED_VERSION, which clients report as "transactions not supported by the broker"
 /// (docs/UNSUPPORTED.md). v0 stays in range for older librdkafka's feature check.
 extension Broker {
-    func handleInitProducerId(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleInitProducerId(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try InitProducerIdRequest(from: &r, version: header.apiVersion)
         var response = InitProducerIdResponse()
         if let transactionalId = request.transactionalId, !transactionalId.isEmpty {

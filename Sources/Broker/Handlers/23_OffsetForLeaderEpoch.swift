@@ -5,7 +5,7 @@ import LogStore
 /// largest epoch ≤ it from the partition's leader-epoch cache; the current leader epoch is checked
 /// as for Fetch. Consumers use it to detect truncation; followers will use it to truncate.
 extension Broker {
-    func handleOffsetForLeaderEpoch(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError)
+    func handleOffsetForLeaderEpoch(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError)
         -> HandlerOutcome {
         let request = try OffsetForLeaderEpochRequest(from: &r, version: header.apiVersion)
         var response = OffsetForLeaderEpochResponse()

@@ -11,7 +11,7 @@ enum ConfigResourceType: Int8 {
 /// value's source and, when asked, its synonyms (topic override → broker default → built-in
 /// default). v3+ adds each config's type. Documentation strings are not provided (null).
 extension Broker {
-    func handleDescribeConfigs(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleDescribeConfigs(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try DescribeConfigsRequest(from: &r, version: header.apiVersion)
         var response = DescribeConfigsResponse()
         let resolver = self.resolver

@@ -3,7 +3,7 @@ import KafkaProtocol
 /// CreatePartitions: v0–v3. Only increases the count (INVALID_PARTITIONS otherwise); an explicit
 /// assignment must name this node only; `validate_only` checks without changing anything.
 extension Broker {
-    func handleCreatePartitions(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleCreatePartitions(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try CreatePartitionsRequest(from: &r, version: header.apiVersion)
         var response = CreatePartitionsResponse()
         for topic in request.topics {

@@ -4,7 +4,7 @@ import KafkaProtocol
 /// `__consumer_offsets`). Per group: INVALID_GROUP_ID, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP (it
 /// still has members), COORDINATOR_LOAD_IN_PROGRESS.
 extension Broker {
-    func handleDeleteGroups(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleDeleteGroups(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try DeleteGroupsRequest(from: &r, version: header.apiVersion)
         let loading = groups.isLoading
         var response = DeleteGroupsResponse()

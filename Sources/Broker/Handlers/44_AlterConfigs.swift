@@ -16,7 +16,7 @@ struct ConfigChange {
 /// topic configs (log.retention.ms, message.max.bytes, ...) and refuse read-only keys. All keys of
 /// a resource are checked before any is applied; `validate_only` applies nothing.
 extension Broker {
-    func handleAlterConfigs(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleAlterConfigs(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try AlterConfigsRequest(from: &r, version: header.apiVersion)
         var response = AlterConfigsResponse()
         for resource in request.resources {
@@ -33,7 +33,7 @@ extension Broker {
         return .respond(response)
     }
 
-    func handleIncrementalAlterConfigs(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError)
+    func handleIncrementalAlterConfigs(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError)
         -> HandlerOutcome {
         let request = try IncrementalAlterConfigsRequest(from: &r, version: header.apiVersion)
         var response = IncrementalAlterConfigsResponse()

@@ -4,7 +4,7 @@ import KafkaProtocol
 /// no longer subscribes to (GROUP_SUBSCRIBED_TO_TOPIC for the others; NON_EMPTY_GROUP for a
 /// non-consumer group with members; GROUP_ID_NOT_FOUND for an unknown group).
 extension Broker {
-    func handleOffsetDelete(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleOffsetDelete(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try OffsetDeleteRequest(from: &r, version: header.apiVersion)
         var response = OffsetDeleteResponse()
         if groups.isLoading {

@@ -4,7 +4,7 @@ import KafkaProtocol
 /// endpoint type: brokers (1) are served; controllers (2) are UNSUPPORTED_ENDPOINT_TYPE, since
 /// a Sluice node is not a separate KRaft controller.
 extension Broker {
-    func handleDescribeCluster(_ header: RequestHeaderInfo, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleDescribeCluster(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try DescribeClusterRequest(from: &r, version: header.apiVersion)
         var response = DescribeClusterResponse()
         response.endpointType = request.endpointType
@@ -15,7 +15,7 @@ extension Broker {
         }
         response.clusterId = metadata.clusterId
         response.controllerId = config.nodeId
-        let endpoint = advertisedEndpoint
+        let endpoint = advertisedEndpoint(for: header.listenerName)
         var broker = DescribeClusterResponse.DescribeClusterBroker()
         broker.brokerId = config.nodeId
         broker.host = endpoint.host

@@ -56,7 +56,7 @@ struct NetListener: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         guard named == 0 else { throw fail("getsockname") }
-        return NetListener(fd: fd, address: address, port: NetSys.describe(address: bound).1)
+        return NetListener(fd: fd, address: address, port: NetSys.describe(address: bound).port)
     }
 }
 
@@ -150,7 +150,8 @@ final class NetAcceptor: Sendable {
             _ = NetSys.setInt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             let id = nextID
             nextID += 1
-            let info = ConnectionInfo(id: id, peerAddress: NetSys.describe(address: peer).0,
+            let (peerAddress, peerHost, _) = NetSys.describe(address: peer)
+            let info = ConnectionInfo(id: id, peerAddress: peerAddress, peerHost: peerHost,
                                       listenerName: listener.address.name, listenerPort: listener.port)
             let reactor = reactors[Self.reactorIndex(for: id, reactorCount: reactors.count)]
             if !reactor.post(.adopt(fd: fd, info: info)) { NetSys.closeQuietly(fd) }

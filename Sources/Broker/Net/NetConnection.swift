@@ -47,6 +47,9 @@ final class NetConnection {
 
     let fd: Int32
     let info: ConnectionInfo
+    /// The handler's state for this connection, handed back with every event; set right after
+    /// the connection is registered.
+    var context: (any ConnectionContext)?
     var maxFrameBytes: Int
     var isClosed = false
     var lastActivityMs: Int64

@@ -241,7 +241,9 @@ final class NetReactor: @unchecked Sendable {
         }
         let conn = NetConnection(fd: fd, info: info, maxFrameBytes: limits.maxRequestBytes, now: now)
         connections[info.id] = conn
-        handler.connectionOpened(info)  // before registration, so it precedes every frame
+        // Before registration, so it precedes every frame; after `connections` holds the
+        // connection, so the handler may already set its frame limit.
+        conn.context = handler.connectionOpened(info)
         if conn.isClosed { return }
         let interest = NetSys.epollIn | NetSys.epollRdHup | NetSys.epollEdge
         if sluice_epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, interest, info.id) != 0 {
@@ -263,7 +265,7 @@ final class NetReactor: @unchecked Sendable {
         conn.dropInput()
         conn.pending.removeAll()
         conn.output.removeAll()
-        handler.connectionClosed(conn.info)
+        handler.connectionClosed(conn.context!)
     }
 
     private func wantsInput(_ conn: NetConnection) -> Bool {
@@ -469,7 +471,7 @@ final class NetReactor: @unchecked Sendable {
         let sequence = conn.headSequence + UInt64(conn.pending.count)
         conn.pending.append(.waiting)
         let slot = ResponseSlot(reactor: self, connectionID: conn.info.id, sequence: sequence)
-        handler.handleFrame(frame, connection: conn.info, slot: slot)
+        handler.handleFrame(frame, connection: conn.context!, slot: slot)
     }
 
     // MARK: - Completion and output

@@ -50,8 +50,9 @@ enum NetSys {
         _ = withUnsafeMutableBytes(of: &value) { Glibc.read(fd, $0.baseAddress, 8) }
     }
 
-    /// "host:port" for IPv4, "[host]:port" for IPv6, and the port, from a peer or local address.
-    static func describe(address storage: sockaddr_storage) -> (String, Int) {
+    /// "host:port" for IPv4, "[host]:port" for IPv6, the bare host and the port, from a peer or
+    /// local address.
+    static func describe(address storage: sockaddr_storage) -> (address: String, host: String, port: Int) {
         var storage = storage
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         let family = Int32(storage.ss_family)
@@ -73,9 +74,9 @@ enum NetSys {
                 return -1
             }
         }
-        guard port >= 0 else { return ("unknown", 0) }
+        guard port >= 0 else { return ("unknown", "unknown", 0) }
         let host = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        return (family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)", port)
+        return (family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)", host, port)
     }
 
     /// Starts a joinable OS thread. Reactors need real threads (they block in epoll_wait), not tasks.

@@ -57,12 +57,15 @@ public struct ConnectionInfo: Sendable, Hashable, CustomStringConvertible {
     public let id: UInt64
     /// "ip:port" or "[ipv6]:port" of the client.
     public let peerAddress: String
+    /// The client's IP address alone ("10.0.0.7", "::1").
+    public let peerHost: String
     public let listenerName: String
     public let listenerPort: Int
 
-    public init(id: UInt64, peerAddress: String, listenerName: String, listenerPort: Int) {
+    public init(id: UInt64, peerAddress: String, peerHost: String, listenerName: String, listenerPort: Int) {
         self.id = id
         self.peerAddress = peerAddress
+        self.peerHost = peerHost
         self.listenerName = listenerName
         self.listenerPort = listenerPort
     }
@@ -70,16 +73,39 @@ public struct ConnectionInfo: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "conn#\(id) \(peerAddress) via \(listenerName):\(listenerPort)" }
 }
 
+/// The handler's own state for one connection (the broker's session: who is authenticated).
+/// Created by `connectionOpened`, then handed back with every event of that connection.
+public protocol ConnectionContext: AnyObject, Sendable {
+    var info: ConnectionInfo { get }
+}
+
+/// What the TLS handshake established, reported once before the first frame of a TLS connection.
+public struct TransportSecurity: Sendable, Hashable {
+    /// The negotiated protocol, e.g. "TLSv1.3".
+    public var protocolVersion: String
+    public var cipher: String
+    /// The verified client certificate's subject as an RFC 2253 distinguished name, if one was sent.
+    public var peerSubject: String?
+
+    public init(protocolVersion: String, cipher: String, peerSubject: String?) {
+        self.protocolVersion = protocolVersion
+        self.cipher = cipher
+        self.peerSubject = peerSubject
+    }
+}
+
 /// Receives connection events. Every method is called on the connection's reactor thread, so
 /// implementations must return quickly and hand slow work to other threads.
 public protocol FrameHandler: AnyObject, Sendable {
     /// Called once, before any frame of the connection.
-    func connectionOpened(_ connection: ConnectionInfo)
+    func connectionOpened(_ connection: ConnectionInfo) -> any ConnectionContext
+    /// Called once on TLS listeners, when the handshake completed and before any frame.
+    func transportSecured(_ connection: any ConnectionContext, _ security: TransportSecurity)
     /// Called in arrival order for each complete frame (the 4-byte size prefix removed). Exactly one
     /// of the slot's completion methods must eventually be called, from any thread.
-    func handleFrame(_ frame: [UInt8], connection: ConnectionInfo, slot: ResponseSlot)
+    func handleFrame(_ frame: [UInt8], connection: any ConnectionContext, slot: ResponseSlot)
     /// Called exactly once, after the socket is closed; later slot completions are ignored.
-    func connectionClosed(_ connection: ConnectionInfo)
+    func connectionClosed(_ connection: any ConnectionContext)
 }
 
 /// Why the server could not start. A value; usable on any thread.

@@ -1,0 +1,52 @@
+import Security
+import Synchronization
+
+/// Kafka's security protocols, named by the listener (or `listener.security.protocol.map`).
+public enum SecurityProtocol: String, Sendable, CaseIterable {
+    case plaintext = "PLAINTEXT"
+    case ssl = "SSL"
+    case saslPlaintext = "SASL_PLAINTEXT"
+    case saslSsl = "SASL_SSL"
+
+    public var usesTLS: Bool { self == .ssl || self == .saslSsl }
+    public var usesSASL: Bool { self == .saslPlaintext || self == .saslSsl }
+}
+
+/// The broker's state for one connection: who the peer is and where its SASL exchange stands.
+///
+/// Threads: every frame of a connection is handled on its reactor thread, in order, so the lock
+/// is never contended; it exists because the type must be `Sendable`.
+final class ClientSession: ConnectionContext {
+    static let anonymousPrincipal = "User:ANONYMOUS"
+
+    struct State {
+        /// `User:<name>`; ANONYMOUS until SASL succeeds (or on listeners without SASL).
+        var principal = ClientSession.anonymousPrincipal
+        /// False on SASL listeners until the exchange succeeded; only ApiVersions, SaslHandshake
+        /// and SaslAuthenticate are served before that.
+        var authenticated: Bool
+        /// The mechanism chosen by SaslHandshake, waiting for SaslAuthenticate (or raw tokens).
+        var mechanism: (any SaslServerMechanism)?
+        /// SaslHandshake v0 was used: the next frames are bare SASL tokens (KIP-43).
+        var rawTokens = false
+        /// KIP-368: after this (wall clock ms) only a re-authentication is accepted.
+        var sessionExpiryMs: Int64?
+        /// Set once re-authenticating: the principal must stay the same.
+        var reauthenticating = false
+        var transport: TransportSecurity?
+        /// Failed SASL exchanges on this connection.
+        var failures = 0
+    }
+
+    let info: ConnectionInfo
+    let securityProtocol: SecurityProtocol
+    let state: Mutex<State>
+
+    init(info: ConnectionInfo, securityProtocol: SecurityProtocol) {
+        self.info = info
+        self.securityProtocol = securityProtocol
+        state = Mutex(State(authenticated: !securityProtocol.usesSASL))
+    }
+
+    var principal: String { state.withLock { $0.principal } }
+}
