@@ -41,8 +41,10 @@ build: apt-deps
 release: apt-deps
 	swift build -c release $(SWIFT_FLAGS)
 
+# The schema registry listens on 8081 too (REGISTRY= to change or REGISTRY="" to turn it off).
+REGISTRY ?= http://127.0.0.1:8081
 run: release
-	$(RELEASE_BIN) serve
+	$(RELEASE_BIN) serve $(if $(REGISTRY),--override schema.registry.listeners=$(REGISTRY))
 
 codegen:
 	swift run KafkaCodegen ../shared/reference/kafka-protocol/messages Sources/KafkaProtocol/Generated

@@ -128,6 +128,10 @@ public enum BrokerConfigs {
         .init("sasl.oauthbearer.sub.claim.name", .string, "sub"),
         .init("sasl.oauthbearer.scope.claim.name", .string, "scope"),
         .init("sasl.oauthbearer.clock.skew.seconds", .int, "30", .atLeast(0)),
+        // Schema registry (issue 6; Sources/Broker/Schemas). Empty listeners: no registry.
+        .init("schema.registry.listeners", .list, ""),
+        .init("schema.registry.authentication.method", .string, "NONE", .oneOf(["NONE", "BASIC"])),
+        .init("schema.registry.schema.compatibility.level", .string, "backward"),
     ]
 
     /// Kafka settings accepted so that a stock server.properties loads, but with no effect here.

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import Synchronization
 
 /// A running node: the broker, its network server and the maintenance thread (flush.ms,
@@ -6,6 +7,8 @@ import Synchronization
 public final class BrokerServer: Sendable {
     public let broker: Broker
     public let net: NetServer
+    /// The schema registry's HTTP listeners (nil without `schema.registry.listeners`).
+    public let registryHTTP: HTTPServer?
     private let stopping = Atomic<Bool>(false)
 
     public init(config: BrokerConfig) throws {
@@ -20,11 +23,13 @@ public final class BrokerServer: Sendable {
             ListenerAddress(name: $0.name, host: $0.host.isEmpty ? "0.0.0.0" : $0.host, port: $0.port)
         }
         net = NetServer(listeners: listeners, limits: limits, handler: broker)
+        registryHTTP = try BrokerServer.makeRegistryServer(config: config, broker: broker)
     }
 
     /// Binds the listeners and starts serving.
     public func start() throws {
         try net.start()
+        try registryHTTP?.start()
         for (listener, port) in zip(net.listeners, net.boundPorts) where listener.port == 0 {
             broker.setBoundPort(port, listener: listener.name)
         }
@@ -45,6 +50,7 @@ public final class BrokerServer: Sendable {
     /// period), logs are flushed and closed with a clean-shutdown marker.
     public func shutdown() {
         if stopping.exchange(true, ordering: .acquiringAndReleasing) { return }
+        registryHTTP?.shutdown()
         net.shutdown(gracePeriodMs: broker.config.int64("shutdown.grace.ms"))
         broker.shutdown()
     }
