@@ -35,6 +35,14 @@ let usage = """
       acls lint [--policies DIR] [--super-user User:x]...
       acls explain --principal User:x --operation read --resource topic:NAME [--host IP] [--policies DIR]
 
+      schemas register --subject S (--schema TEXT | --schema-file F) [--type AVRO|JSON]
+               [--reference name=subject:version]... [--normalize]
+      schemas list [--prefix P] [--deleted]
+      schemas get (--subject S [--version V|latest] | --id N)
+      schemas check --subject S (--schema TEXT | --schema-file F) [--type T] [--version V]  (exit 3: incompatible)
+      schemas delete --subject S [--version V] [--permanent]
+               (schema commands take --registry URL, default http://127.0.0.1:8081, and --user name:password)
+
     Client commands take --bootstrap-server host:port (default 127.0.0.1:9092).
     """
 
@@ -47,6 +55,7 @@ struct Options {
     static let bareFlags: Set<String> = [
         "from-beginning", "print-key", "print-headers", "print-offset", "if-not-exists", "help", "idempotent",
         "state", "members", "all-topics", "to-earliest", "to-latest", "execute", "dry-run",
+        "deleted", "permanent", "normalize",
     ]
 
     init(_ args: ArraySlice<String>) throws(CLIError) {
@@ -130,6 +139,9 @@ func run() throws {
     case "acls":
         guard let sub = args.first else { throw CLIError("acls needs a subcommand (lint|explain)") }
         try Acls.run(sub, try Options(args.dropFirst()))
+    case "schemas":
+        guard let sub = args.first else { throw CLIError("schemas needs a subcommand (register|list|get|check|delete)") }
+        try Schemas.run(sub, try Options(args.dropFirst()))
     case "help", "--help", "-h":
         print(usage)
     default:

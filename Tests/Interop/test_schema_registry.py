@@ -386,3 +386,27 @@ def test_https_listener_is_refused_clearly(tmp_path):
     with pytest.raises(RuntimeError) as e:
         b.start(timeout=10)
     assert "needs TLS" in str(e.value)
+
+
+def test_sluice_schemas_cli(reg, tmp_path):
+    def sluice(*args, check=True):
+        return subprocess.run([SLUICE_BIN, "schemas", *args, "--registry", reg.url], capture_output=True, check=check)
+
+    subject = unique("cli") + "-value"
+    f = tmp_path / "user.avsc"
+    f.write_text(USER_AVRO)
+    out = json.loads(sluice("register", "--subject", subject, "--schema-file", str(f)).stdout)
+    assert out["version"] == 1
+    assert subject in sluice("list").stdout.decode().split()
+    got = json.loads(sluice("get", "--subject", subject).stdout)
+    assert got["id"] == out["id"] and json.loads(got["schema"])["name"] == "User"
+    assert json.loads(sluice("get", "--id", str(out["id"])).stdout)["schema"] == got["schema"]
+    ok = sluice("check", "--subject", subject, "--schema", USER_AVRO_V2)
+    assert json.loads(ok.stdout)["is_compatible"] is True
+    bad = sluice("check", "--subject", subject, "--schema", USER_AVRO_BAD, check=False)
+    assert bad.returncode == 3 and json.loads(bad.stdout)["is_compatible"] is False
+    refused = sluice("register", "--subject", subject, "--schema", "{nope", check=False)
+    assert refused.returncode == 1 and b"422 (error_code 42201)" in refused.stderr
+    assert json.loads(sluice("delete", "--subject", subject).stdout) == [1]
+    assert json.loads(sluice("delete", "--subject", subject, "--permanent").stdout) == [1]
+    assert subject not in sluice("list", "--deleted").stdout.decode().split()
