@@ -33,14 +33,20 @@ enum Bench {
     static func produce(_ options: Options) throws {
         let topic = try options.required("topic")
         let total = try options.int("num-records", default: 1_000_000)
-        let size = try options.int("record-size", default: 1024)
+        // --value-file: every record's value is that file's bytes (schema-validation benches).
+        var fileValue: [UInt8]?
+        if let path = options.string("value-file") {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+            fileValue = Array(data)
+        }
+        let size = try fileValue?.count ?? options.int("record-size", default: 1024)
         let acks = try parseAcks(options.string("acks") ?? "1")
         let codec = try parseCodec(options.string("compression"))
         let batchBytes = try options.int("batch-size", default: 256 * 1024)
         let inFlight = max(1, try options.int("in-flight", default: 4))
         let admin = try KafkaClient(bootstrap: options.bootstrap, clientId: "sluice-bench")
         let partitions = try ensureTopic(admin, topic, partitions: Int32(try options.int("partitions", default: 3)))
-        let payload = (0..<size).map { i in UInt8(truncatingIfNeeded: 0x61 + (i * 7 + i / 13) % 26) }
+        let payload = fileValue ?? (0..<size).map { i in UInt8(truncatingIfNeeded: 0x61 + (i * 7 + i / 13) % 26) }
         let recordsPerBatch = max(1, batchBytes / max(1, size + 10))
         let results = Results()
         let share = total / partitions.count

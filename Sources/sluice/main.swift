@@ -27,7 +27,7 @@ let usage = """
       groups reset-offsets --group G (--topic T[:P,P...] ... | --all-topics)
                (--to-earliest | --to-latest | --to-offset N) [--execute]   (dry run without --execute)
       bench produce --topic T [--num-records N] [--record-size B] [--acks 0|1|all] [--partitions P]
-               [--batch-size B] [--compression C] [--in-flight N]
+               [--batch-size B] [--compression C] [--in-flight N] [--value-file F]
       bench consume --topic T [--num-records N]
 
       users add|passwd --user U [--password P] [--iterations N]   (password from stdin if not given)

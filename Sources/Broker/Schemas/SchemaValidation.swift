@@ -50,17 +50,18 @@ enum SchemaValidation {
     static func check(_ bytes: [UInt8], topic: String, policy: SchemaValidationPolicy,
                       registry: RegistrySnapshot) -> [RecordError] {
         var errors: [RecordError] = []
-        var checkers: [(String, Side)] = []
-        if let k = policy.key { checkers.append(("key", Side(rule: k, topic: topic, isKey: true))) }
-        if let v = policy.value { checkers.append(("value", Side(rule: v, topic: topic, isKey: false))) }
+        var checkers: [Side] = []
+        if let k = policy.key { checkers.append(Side(rule: k, topic: topic, isKey: true)) }
+        if let v = policy.value { checkers.append(Side(rule: v, topic: topic, isKey: false)) }
         for (start, _) in RecordBatches.batches(in: bytes) {
             do {
                 try RecordBatches.forEachRecord(in: bytes, batchStart: start,
                                                 maxDecompressedSize: ProduceValidation.maxDecompressedBytes) { record in
                     for i in checkers.indices {
-                        let data = checkers[i].0 == "key" ? record.key : record.value
-                        if let problem = checkers[i].1.problem(data, registry: registry) {
-                            errors.append(RecordError(index: record.index, message: "record \(record.index): \(checkers[i].0) \(problem)"))
+                        let range = checkers[i].isKey ? record.key : record.value
+                        if let problem = checkers[i].problem(record.buffer, range, registry: registry) {
+                            errors.append(RecordError(index: record.index,
+                                                      message: "record \(record.index): \(checkers[i].isKey ? "key" : "value") \(problem)"))
                             break
                         }
                     }
@@ -76,28 +77,33 @@ enum SchemaValidation {
     /// One side's rule with its per-batch cache: the last schema id that passed the id check.
     struct Side {
         let rule: SchemaValidationPolicy.Side
+        let isKey: Bool
         let topicSubject: String
         let topicPrefix: String
         var lastGoodId: Int32?
 
         init(rule: SchemaValidationPolicy.Side, topic: String, isKey: Bool) {
             self.rule = rule
+            self.isKey = isKey
             topicSubject = topic + (isKey ? "-key" : "-value")
             topicPrefix = topic + "-"
         }
 
-        mutating func problem(_ data: ArraySlice<UInt8>?, registry: RegistrySnapshot) -> String? {
-            guard let data else { return nil }
-            guard data.count >= 5 else {
-                return "has no schema id: \(data.count) bytes, expected magic byte 0 and a 4-byte schema id first"
+        mutating func problem(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>?, registry: RegistrySnapshot) -> String? {
+            guard let range else { return nil }
+            guard range.count >= 5 else {
+                return "has no schema id: \(range.count) bytes, expected magic byte 0 and a 4-byte schema id first"
             }
-            let s = data.startIndex
-            guard data[s] == 0 else {
-                return "does not start with magic byte 0 (found 0x\(String(data[s], radix: 16))): not in the schema registry's wire format"
+            let s = range.lowerBound
+            guard buffer[s] == 0 else {
+                return "does not start with magic byte 0 (found 0x\(String(buffer[s], radix: 16))): not in the schema registry's wire format"
             }
-            let id = Int32(bitPattern: UInt32(data[s + 1]) << 24 | UInt32(data[s + 2]) << 16 | UInt32(data[s + 3]) << 8 | UInt32(data[s + 4]))
+            let id = Int32(bitPattern: UInt32(buffer[s + 1]) << 24 | UInt32(buffer[s + 2]) << 16
+                           | UInt32(buffer[s + 3]) << 8 | UInt32(buffer[s + 4]))
+            // Id mode's fast path: the id that passed for the previous record passes again.
+            if id == lastGoodId { return nil }
             guard let entry = registry.byId[id] else { return "has unknown schema id \(id)" }
-            if id != lastGoodId {
+            do {
                 let subject: String
                 switch rule.strategy {
                 case .topicName:
@@ -114,7 +120,7 @@ enum SchemaValidation {
                 if !rule.payload { lastGoodId = id }
             }
             guard rule.payload else { return nil }
-            let payload = data[(s + 5)...]
+            let payload = ArraySlice(UnsafeBufferPointer(rebasing: buffer[(s + 5)..<range.upperBound]))
             switch entry.parsed {
             case .avro(let schema)?:
                 do {
@@ -125,7 +131,7 @@ enum SchemaValidation {
             case .json(let document)?:
                 let value: JSONValue
                 do {
-                    value = try JSONParser().parse(Array(payload))
+                    value = try JSONParser().parse(Array(payload))  // one copy per record, payload mode only
                 } catch {
                     return "is not JSON (schema id \(id)): \(error.description)"
                 }

@@ -1,11 +1,14 @@
 internal import Compression
 
-/// One record's key and value as slices of the bytes it was read from (no copies).
+/// Where one record's key and value are, in a buffer that is valid only during the callback
+/// that receives it (no copies, no reference counting per record).
 public struct RecordSlice {
     /// Position of the record in its batch (0-based), as ProduceResponse `batch_index` counts.
     public var index: Int
-    public var key: ArraySlice<UInt8>?
-    public var value: ArraySlice<UInt8>?
+    public var buffer: UnsafeBufferPointer<UInt8>
+    /// Nil for a null key / value.
+    public var key: Range<Int>?
+    public var value: Range<Int>?
 }
 
 extension RecordBatches {
@@ -46,9 +49,9 @@ extension RecordBatches {
                                                 message: "record \(index): \(error)", recordIndex: index)
                 }
                 let slice = RecordSlice(
-                    index: index,
-                    key: view.keyLength < 0 ? nil : bytes[view.keyStart..<(view.keyStart + view.keyLength)],
-                    value: view.valueLength < 0 ? nil : bytes[view.valueStart..<(view.valueStart + view.valueLength)])
+                    index: index, buffer: buf,
+                    key: view.keyLength < 0 ? nil : view.keyStart..<(view.keyStart + view.keyLength),
+                    value: view.valueLength < 0 ? nil : view.valueStart..<(view.valueStart + view.valueLength))
                 if !body(slice) { return nil }
             }
             return nil
