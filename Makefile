@@ -44,7 +44,8 @@ release: apt-deps
 # The schema registry listens on 8081 too (REGISTRY= to change or REGISTRY="" to turn it off).
 REGISTRY ?= http://127.0.0.1:8081
 run: release
-	$(RELEASE_BIN) serve $(if $(REGISTRY),--override schema.registry.listeners=$(REGISTRY))
+	bash scripts/dev-setup.sh $(RELEASE_BIN)
+	$(RELEASE_BIN) serve --config scripts/dev-server.properties
 
 codegen:
 	swift run KafkaCodegen ../shared/reference/kafka-protocol/messages Sources/KafkaProtocol/Generated

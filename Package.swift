@@ -37,9 +37,11 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "LogStore", dependencies: ["KafkaProtocol", "Compression", "CShims"],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "KafkaClient", dependencies: ["KafkaProtocol"],
+        .target(name: "KafkaClient", dependencies: ["KafkaProtocol", "Security", "TLS"],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims", "SchemaRegistry", "HTTPServer", "Security"],
+        // OpenSSL TLS on non-blocking sockets: contexts from PEM files, one stream per connection.
+        .target(name: "TLS", dependencies: ["COpenSSL"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims", "Security", "TLS", "SchemaRegistry", "HTTPServer"],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // A small blocking HTTP/1.1 server (schema registry, metrics) with a transport seam for TLS.

@@ -178,6 +178,42 @@ RSS_IDLE=$(rss_kib)
 HWM=$(awk '/^VmHWM:/ {print $2}' "/proc/$BROKER_PID/status")
 stop_broker
 
+# ---- security: the same load over PLAINTEXT and SASL_SSL (SCRAM-SHA-256) on one broker, and
+# the cost of a new connection (TLS handshake + SCRAM exchange)
+SEC_LINES=""
+if [ -n "$KBENCH" ]; then
+    SEC_PORT=$((PORT + 4))
+    sluice_plain() { "$BIN" "$@"; }
+    sluice_plain certs init --dir "$WORK/certs" >/dev/null
+    cat "$WORK/certs/broker-key.pem" "$WORK/certs/broker.pem" >"$WORK/certs/keystore.pem"
+    sluice_plain users add --user bench --password bench-secret --data-dir "$WORK/secdata" >/dev/null
+    "$BIN" serve --override "listeners=PLAINTEXT://127.0.0.1:$PORT,SASL_SSL://127.0.0.1:$SEC_PORT" \
+        --override "log.dirs=$WORK/secdata" --override "ssl.keystore.location=$WORK/certs/keystore.pem" \
+        >"$WORK/secbroker.log" 2>&1 &
+    BROKER_PID=$!
+    for _ in $(seq 1 100); do grep -q serving "$WORK/secbroker.log" 2>/dev/null && break; sleep 0.1; done
+    N_SEC="${N_SEC:-500000}"
+    SASL_X=(-X security.protocol=SASL_SSL -X sasl.mechanism=SCRAM-SHA-256 -X sasl.username=bench
+            -X sasl.password=bench-secret -X "ssl.ca.location=$WORK/certs/ca.pem")
+    for listener in plaintext sasl_ssl; do
+        if [ "$listener" = plaintext ]; then b="127.0.0.1:$PORT"; x=(); else b="127.0.0.1:$SEC_PORT"; x=("${SASL_X[@]}"); fi
+        p=$("$KBENCH" produce -b "$b" "${x[@]}" -t "sec-$listener" --create 3 -n "$N_SEC" -s 1024 --acks 1 --max-secs 60 2>/dev/null | grep '^RESULT' || true)
+        c=$("$KBENCH" consume -b "$b" "${x[@]}" -t "sec-$listener" -n "$N_SEC" --max-secs 60 2>/dev/null | grep '^RESULT' || true)
+        record "sec_produce_$listener" "$p"
+        record "sec_consume_$listener" "$c"
+    done
+    CONN=$("$ROOT/.venv/bin/python" "$ROOT/scripts/connbench.py" "127.0.0.1:$SEC_PORT" "$WORK/certs/ca.pem" bench bench-secret 5 2 2>&1 | grep '^RESULT' || true)
+    stop_broker
+    mbs() { field MB_per_s "$(grep "^$1 " "$RESULTS" | head -1)"; }
+    SEC_LINES=$(awk -v pp="$(mbs sec_produce_plaintext)" -v ps="$(mbs sec_produce_sasl_ssl)" \
+        -v cp="$(mbs sec_consume_plaintext)" -v cs="$(mbs sec_consume_sasl_ssl)" 'BEGIN {
+        printf "kbench 1 KiB acks=1, PLAINTEXT vs SASL_SSL (SCRAM-SHA-256, TLS): produce %.1f vs %.1f MB/s (%.0f%%), consume %.1f vs %.1f MB/s (%.0f%%); target >= 80%%",
+            pp, ps, (pp > 0 ? 100 * ps / pp : 0), cp, cs, (cp > 0 ? 100 * cs / cp : 0) }')
+    SEC_LINES="$SEC_LINES
+new connections over SASL_SSL (full TLS handshake + SCRAM-SHA-256, Python client, 2 threads): $(field logins_per_s "$CONN") per second"
+    echo "  $SEC_LINES" >&2
+fi
+
 # ---- heap allocations per request (needs a C compiler for the LD_PRELOAD counter)
 ALLOCS=""
 if command -v cc >/dev/null; then
@@ -206,6 +242,7 @@ printf 'broker RSS idle, 100 partitions, after all runs: %d MiB (target <= 64 Mi
     $((RSS_IDLE / 1024)) $((HWM / 1024))
 [ -n "$ALLOCS" ] && echo "$ALLOCS"
 [ -n "$GROUP_LINE" ] && echo "$GROUP_LINE"
+[ -n "$SEC_LINES" ] && echo "$SEC_LINES"
 if [ -n "$SUITE_OUT" ]; then
     echo
     echo "librdkafka suite (kbench); targets: p1k_acks1 >=400 MB/s, p1k_acksall >=350, p100_acks1 >=2M msgs/s,"

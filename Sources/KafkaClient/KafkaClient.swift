@@ -5,10 +5,12 @@ import KafkaProtocol
 public final class KafkaClient {
     public let connection: KafkaConnection
 
-    public init(bootstrap: String, clientId: String = "sluice-cli") throws(ClientError) {
+    public init(bootstrap: String, clientId: String = "sluice-cli", security: ClientSecurity = ClientSecurity())
+        throws(ClientError) {
         let (host, port) = KafkaConnection.parse(bootstrap: bootstrap)
-        connection = try KafkaConnection(host: host, port: port, clientId: clientId)
+        connection = try KafkaConnection(host: host, port: port, clientId: clientId, security: security)
         try connection.negotiate()
+        try connection.authenticate(security)
     }
 
     // MARK: Metadata and admin

@@ -1,5 +1,7 @@
 import Foundation
 import KafkaProtocol
+import Security
+import TLS
 
 /// Why a client call failed.
 public enum ClientError: Error, CustomStringConvertible, Sendable {
@@ -36,8 +38,11 @@ public final class KafkaConnection {
     /// Highest version per API key that both sides support (after `negotiate`).
     public private(set) var versions: [Int16: Int16] = [:]
     private var pending: [(correlationId: Int32, apiKey: Int16, version: Int16)] = []
+    /// Set on SSL/SASL_SSL connections: every byte goes through it.
+    private var tls: TLSStream?
 
-    public init(host: String, port: Int, clientId: String = "sluice-cli", timeoutSeconds: Int = 30) throws(ClientError) {
+    public init(host: String, port: Int, clientId: String = "sluice-cli", timeoutSeconds: Int = 30,
+                security: ClientSecurity = ClientSecurity()) throws(ClientError) {
         self.clientId = clientId
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -70,6 +75,45 @@ public final class KafkaConnection {
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         readBuffer.reserveCapacity(64 * 1024)
+        if security.usesTLS {
+            do {
+                let stream = try TLSStream(context: try security.tlsContext(), fd: fd, serverName: host)
+                if case .failed(let why) = stream.handshake() { throw ClientError.connect("TLS handshake with \(host):\(port): \(why)") }
+                tls = stream
+            } catch let error as ClientError {
+                throw error
+            } catch {
+                throw .connect("TLS: \(error)")
+            }
+        }
+    }
+
+    /// SaslHandshake v1 and SaslAuthenticate rounds (after `negotiate`).
+    public func authenticate(_ security: ClientSecurity) throws(ClientError) {
+        guard security.usesSASL else { return }
+        guard let user = security.username, let password = security.password else {
+            throw .unsupported("\(security.protocolName) needs sasl.username and sasl.password")
+        }
+        var handshake = SaslHandshakeRequest()
+        handshake.mechanism = security.mechanism
+        let answer: SaslHandshakeResponse = try roundTrip(handshake, version: 1)
+        if answer.errorCode != 0 {
+            throw .kafka(KafkaError(answer.errorCode), "mechanism \(security.mechanism); the broker offers \(answer.mechanisms.joined(separator: ","))")
+        }
+        var client: SaslClient
+        do { client = try SaslClient(mechanism: security.mechanism, user: user, password: password) } catch {
+            throw .unsupported(error.description)
+        }
+        var message: [UInt8]? = client.start()
+        while let outgoing = message {
+            var request = SaslAuthenticateRequest()
+            request.authBytes = outgoing
+            let response: SaslAuthenticateResponse = try roundTrip(request, version: try version(for: SaslAuthenticateRequest.self))
+            if response.errorCode != 0 {
+                throw .kafka(KafkaError(response.errorCode), response.errorMessage ?? "authentication failed")
+            }
+            do { message = try client.respond(to: response.authBytes) } catch { throw .io(error.description) }
+        }
     }
 
     deinit { close(fd) }
@@ -178,6 +222,16 @@ public final class KafkaConnection {
     public func writeAll(_ bytes: [UInt8]) throws(ClientError) {
         var offset = 0
         while offset < bytes.count {
+            if let tls {
+                let result = bytes.withUnsafeBytes { raw in tls.write(raw.baseAddress! + offset, raw.count - offset) }
+                switch result {
+                case .bytes(let n): offset += n
+                case .wantRead, .wantWrite: continue  // blocking socket: only during a renegotiation-like event
+                case .closed: throw .closed
+                case .failed(let why): throw .io(why)
+                }
+                continue
+            }
             let n = bytes.withUnsafeBytes { raw in
                 Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
             }
@@ -193,6 +247,16 @@ public final class KafkaConnection {
         if readStart > 0 && readStart >= readBuffer.count / 2 {
             readBuffer.removeSubrange(0..<readStart)
             readStart = 0
+        }
+        if let tls {
+            let result = chunk.withUnsafeMutableBytes { raw in tls.read(raw.baseAddress!, raw.count) }
+            switch result {
+            case .bytes(let n): readBuffer.append(contentsOf: chunk[0..<n])
+            case .wantRead, .wantWrite: throw .io("timed out waiting for the broker")
+            case .closed: throw .closed
+            case .failed(let why): throw .io(why)
+            }
+            return
         }
         let n = chunk.withUnsafeMutableBytes { raw in recv(fd, raw.baseAddress!, raw.count, 0) }
         if n == 0 { throw .closed }

@@ -5,11 +5,14 @@
 enum Base64 {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    private static let reverse: [UInt8] = {
+    private static let reverse = reverseTable(alphabet)
+
+    /// Byte → 6-bit value for `alphabet`, 0xFF for bytes outside it (shared with `Base64URL`).
+    static func reverseTable(_ alphabet: [UInt8]) -> [UInt8] {
         var table = [UInt8](repeating: 0xFF, count: 256)
         for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
         return table
-    }()
+    }
 
     static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []

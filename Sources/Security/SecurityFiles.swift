@@ -68,10 +68,17 @@ public enum SecurityFiles {
 
     /// Replaces `path` with `bytes`: temp file, fsync, rename, fsync of the directory. A crash
     /// leaves the old or the new contents, never a mix. Mode 0600: these files hold key material.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(SecurityFileError) {
+    /// `mode` defaults to 0600; public material (certificates) may use 0644.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(SecurityFileError) {
         let temp = path + ".tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw fail("open", temp) }
+        // A temp file left by a crash keeps its old mode through O_TRUNC: set it explicitly.
+        guard fchmod(fd, mode) == 0 else {
+            let code = errno
+            close(fd)
+            throw fail("chmod", temp, code)
+        }
         var failure: Int32 = 0
         var offset = 0
         while offset < bytes.count {
@@ -101,6 +108,16 @@ public enum SecurityFiles {
         if directoryFD >= 0 {
             _ = fsync(directoryFD)
             close(directoryFD)
+        }
+    }
+
+    /// Creates `directory` (mode 0755) and missing parents; an existing directory is fine.
+    public static func makeDirectory(_ directory: String) throws(SecurityFileError) {
+        var prefix = directory.hasPrefix("/") ? "/" : ""
+        for component in directory.split(separator: "/") {
+            prefix += component
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw fail("mkdir", prefix) }
+            prefix += "/"
         }
     }
 

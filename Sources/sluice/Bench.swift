@@ -44,7 +44,7 @@ enum Bench {
         let codec = try parseCodec(options.string("compression"))
         let batchBytes = try options.int("batch-size", default: 256 * 1024)
         let inFlight = max(1, try options.int("in-flight", default: 4))
-        let admin = try KafkaClient(bootstrap: options.bootstrap, clientId: "sluice-bench")
+        let admin = try options.client(clientId: "sluice-bench")
         let partitions = try ensureTopic(admin, topic, partitions: Int32(try options.int("partitions", default: 3)))
         let payload = fileValue ?? (0..<size).map { i in UInt8(truncatingIfNeeded: 0x61 + (i * 7 + i / 13) % 26) }
         let recordsPerBatch = max(1, batchBytes / max(1, size + 10))
@@ -59,7 +59,7 @@ enum Bench {
             let thread = Thread {
                 defer { done.leave() }
                 do {
-                    let client = try KafkaClient(bootstrap: options.bootstrap, clientId: "sluice-bench-\(i)")
+                    let client = try options.client(clientId: "sluice-bench-\(i)")
                     let version = try client.connection.version(for: ProduceRequest.self)
                     var sentAt: [UInt64] = []
                     var latencies: [UInt64] = []
@@ -130,7 +130,7 @@ enum Bench {
         let topic = try options.required("topic")
         let total = try options.int("num-records", default: 1_000_000)
         let fetchBytes = Int32(try options.int("fetch-size", default: 8 << 20))
-        let admin = try KafkaClient(bootstrap: options.bootstrap, clientId: "sluice-bench")
+        let admin = try options.client(clientId: "sluice-bench")
         let meta = try admin.metadata(topics: [topic])
         guard let t = meta.topics.first, t.errorCode == 0 else { throw CLIError("topic \(topic) not found") }
         let partitions = t.partitions.map(\.partitionIndex).sorted()

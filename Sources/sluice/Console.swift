@@ -40,7 +40,7 @@ enum ConsoleProducer {
             let (k, v) = try Topics.keyValue(item)
             headers.append(RecordHeader(key: k, value: Array(v.utf8)))
         }
-        let client = try KafkaClient(bootstrap: options.bootstrap, clientId: "sluice-console-producer")
+        let client = try options.client(clientId: "sluice-console-producer")
         // Idempotence: a producer id and epoch (from InitProducerId unless given), and a sequence
         // per record. `--send-each-batch N` sends every batch N times, as a producer retrying after
         // lost acknowledgements would; the broker must answer the copies with the first offsets.
@@ -111,7 +111,7 @@ enum ConsoleConsumer {
         let topic = try options.required("topic")
         let maxMessages = try options.int("max-messages", default: Int.max)
         let timeoutMs = try options.int("timeout-ms", default: maxMessages == Int.max ? Int.max : 10_000)
-        let client = try KafkaClient(bootstrap: options.bootstrap, clientId: "sluice-console-consumer")
+        let client = try options.client(clientId: "sluice-console-consumer")
         let partitions: [Int32]
         if let p = options.string("partition") {
             guard let n = Int32(p) else { throw CLIError("--partition expects a number") }

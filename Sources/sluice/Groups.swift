@@ -8,7 +8,7 @@ import KafkaProtocol
 /// Kafka's `--list`/`--describe`/`--delete`/`--reset-offsets` spellings work as subcommands too.
 enum Groups {
     static func run(_ sub: String, _ options: Options) throws {
-        let client = try KafkaClient(bootstrap: options.bootstrap)
+        let client = try options.client()
         switch sub.hasPrefix("--") ? String(sub.dropFirst(2)) : sub {
         case "list":
             for g in try listGroups(client) { print(g.groupId) }

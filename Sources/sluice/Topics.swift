@@ -5,7 +5,7 @@ import KafkaProtocol
 /// `sluice topics ...`, shaped like kafka-topics.sh.
 enum Topics {
     static func run(_ sub: String, _ options: Options) throws {
-        let client = try KafkaClient(bootstrap: options.bootstrap)
+        let client = try options.client()
         switch sub {
         case "create":
             let name = try options.required("topic")

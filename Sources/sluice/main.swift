@@ -34,6 +34,9 @@ let usage = """
       users list | users delete --user U        (offline, on --data-dir DIR or the config's log.dirs)
       acls lint [--policies DIR] [--super-user User:x]...
       acls explain --principal User:x --operation read --resource topic:NAME [--host IP] [--policies DIR]
+      audit verify [--dir DATA_DIR | FILE...]    (hash chain of the audit log; names the first broken line)
+      certs init [--dir certs] [--force] [--client NAME]...   (development CA, broker and client certificates)
+      oauth validate --jwks FILE [--issuer I] [--audience A] [--sub-claim C] [--now-ms T]   (token on stdin)
 
       schemas register --subject S (--schema TEXT | --schema-file F) [--type AVRO|JSON]
                [--reference name=subject:version]... [--normalize]
@@ -43,7 +46,9 @@ let usage = """
       schemas delete --subject S [--version V] [--permanent]
                (schema commands take --registry URL, default http://127.0.0.1:8081, and --user name:password)
 
-    Client commands take --bootstrap-server host:port (default 127.0.0.1:9092).
+    Client commands take --bootstrap-server host:port (default 127.0.0.1:9092) and, for a secured
+    listener, --command-config FILE (security.protocol, sasl.mechanism, sasl.username, sasl.password,
+    ssl.ca.location, ssl.certificate.location, ssl.key.location).
     """
 
 /// Command-line options in Kafka's style: `--name value`, repeatable, and bare flags.
@@ -54,7 +59,7 @@ struct Options {
 
     static let bareFlags: Set<String> = [
         "from-beginning", "print-key", "print-headers", "print-offset", "if-not-exists", "help", "idempotent",
-        "state", "members", "all-topics", "to-earliest", "to-latest", "execute", "dry-run",
+        "state", "members", "all-topics", "to-earliest", "to-latest", "execute", "dry-run", "force",
         "deleted", "permanent", "normalize",
     ]
 
@@ -98,6 +103,20 @@ struct Options {
     }
 
     var bootstrap: String { string("bootstrap-server") ?? string("broker-list") ?? "127.0.0.1:9092" }
+
+    /// `--command-config FILE`: Kafka client properties for a secured listener (see ClientSecurity).
+    func clientSecurity() throws -> ClientSecurity {
+        guard let path = string("command-config") else { return ClientSecurity() }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CLIError("cannot read --command-config \(path)")
+        }
+        return try ClientSecurity.parse(properties: text, source: path)
+    }
+
+    /// A client for the broker these options name.
+    func client(clientId: String = "sluice-cli") throws -> KafkaClient {
+        try KafkaClient(bootstrap: bootstrap, clientId: clientId, security: clientSecurity())
+    }
 }
 
 struct CLIError: Error, CustomStringConvertible {
@@ -142,6 +161,15 @@ func run() throws {
     case "schemas":
         guard let sub = args.first else { throw CLIError("schemas needs a subcommand (register|list|get|check|delete)") }
         try Schemas.run(sub, try Options(args.dropFirst()))
+    case "audit":
+        guard let sub = args.first else { throw CLIError("audit needs a subcommand (verify)") }
+        try AuditCommand.run(sub, try Options(args.dropFirst()))
+    case "certs":
+        guard let sub = args.first else { throw CLIError("certs needs a subcommand (init)") }
+        try CertsCommand.run(sub, try Options(args.dropFirst()))
+    case "oauth":
+        guard let sub = args.first else { throw CLIError("oauth needs a subcommand (validate)") }
+        try OAuthCommand.run(sub, try Options(args.dropFirst()))
     case "help", "--help", "-h":
         print(usage)
     default:

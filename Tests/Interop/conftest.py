@@ -24,10 +24,12 @@ def free_port() -> int:
 class BrokerProcess:
     """One broker process with its own data directory, restartable on the same port."""
 
-    def __init__(self, data_dir: Path, overrides=None):
+    def __init__(self, data_dir: Path, overrides=None, listeners=None):
         self.data_dir = Path(data_dir)
         self.port = free_port()
         self.overrides = dict(overrides or {})
+        # Extra listeners beside the PLAINTEXT one on self.port: {"SASL_SSL": port, ...}.
+        self.listeners = {name: free_port() for name in (listeners or [])}
         self.proc = None
         self.log_path = self.data_dir.parent / f"broker-{self.port}.log"
 
@@ -36,8 +38,10 @@ class BrokerProcess:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout=30):
+        listeners = ",".join([f"PLAINTEXT://127.0.0.1:{self.port}"]
+                             + [f"{name}://127.0.0.1:{port}" for name, port in self.listeners.items()])
         args = [SLUICE_BIN, "serve",
-                "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "--override", f"listeners={listeners}",
                 "--override", f"log.dirs={self.data_dir}"]
         for k, v in self.overrides.items():
             args += ["--override", f"{k}={v}"]
@@ -53,6 +57,9 @@ class BrokerProcess:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("broker did not start listening")
+
+    def endpoint(self, listener: str) -> str:
+        return f"127.0.0.1:{self.listeners[listener]}"
 
     def stop(self, timeout=30):
         if self.proc and self.proc.poll() is None:
@@ -99,3 +106,17 @@ def fresh_broker(tmp_path):
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{time.time_ns() % 10**12}"
+
+
+def sluice(*args, input=None, check=True):
+    """Runs the sluice CLI; returns the completed process."""
+    return subprocess.run([SLUICE_BIN, *args], input=input, capture_output=True, text=True, check=check)
+
+
+@pytest.fixture(scope="session")
+def dev_certs(tmp_path_factory):
+    """A development CA, a broker certificate for localhost/127.0.0.1 and client certificates for
+    alice and bob, made by `sluice certs init`. Returns the directory."""
+    directory = tmp_path_factory.mktemp("certs")
+    sluice("certs", "init", "--dir", str(directory), "--client", "alice", "--client", "bob")
+    return directory

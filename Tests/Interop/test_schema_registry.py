@@ -17,7 +17,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from conftest import SLUICE_BIN, BrokerProcess, free_port, unique
+from conftest import SLUICE_BIN, BrokerProcess, free_port, unique  # noqa: F401 (dev_certs is a fixture)
 
 CT = {"Content-Type": "application/vnd.schemaregistry.v1+json"}
 
@@ -381,11 +381,42 @@ def test_basic_auth_and_subject_acls(tmp_path):
         b.stop()
 
 
-def test_https_listener_is_refused_clearly(tmp_path):
+def test_https_listener_and_bearer_tokens(tmp_path, dev_certs):
+    """https:// listeners use the broker's PEM keystore; with authentication on, Bearer tokens are
+    checked by the OAUTHBEARER validator against the JWKS file."""
+    from jwt_tokens import TokenKeys
+    keystore = dev_certs / "broker-keystore.pem"
+    if not keystore.exists():
+        keystore.write_bytes((dev_certs / "broker-key.pem").read_bytes() + (dev_certs / "broker.pem").read_bytes())
+    keys = TokenKeys.generate(tmp_path / "jwks.json")
+    port = free_port()
+    data = tmp_path / "logs"
+    subprocess.run([SLUICE_BIN, "users", "add", "--user", "carol", "--password", "carol-pw", "--data-dir", str(data)], check=True)
+    b = RegistryBroker(data, {"schema.registry.listeners": f"https://127.0.0.1:{port}",
+                              "schema.registry.authentication.method": "BASIC",
+                              "ssl.keystore.location": str(keystore), **keys.broker_properties()}).start()
+    try:
+        url = f"https://localhost:{port}"
+        ca = str(dev_certs / "ca.pem")
+        sr = SchemaRegistryClient({"url": url, "ssl.ca.location": ca, "basic.auth.user.info": "carol:carol-pw"})
+        assert sr.register_schema("tls-value", Schema('"string"', "AVRO")) > 0
+        r = httpx.get(f"{url}/subjects", verify=ca, headers={"Authorization": f"Bearer {keys.valid('alice')}"})
+        assert r.status_code == 200 and r.json() == ["tls-value"]
+        r = httpx.get(f"{url}/subjects", verify=ca, headers={"Authorization": f"Bearer {keys.expired('alice')}"})
+        assert r.status_code == 401 and r.json()["error_code"] == 40101 and "expired" in r.json()["message"]
+        r = httpx.get(f"{url}/subjects", verify=ca, headers={"Authorization": f"Bearer {keys.untrusted_key('alice')}"})
+        assert r.status_code == 401
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{port}/subjects", timeout=5)  # plain HTTP to the TLS port
+    finally:
+        b.stop()
+
+
+def test_https_without_keystore_is_refused_clearly(tmp_path):
     b = RegistryBroker(tmp_path / "logs", {"schema.registry.listeners": f"https://127.0.0.1:{free_port()}"})
     with pytest.raises(RuntimeError) as e:
         b.start(timeout=10)
-    assert "needs TLS" in str(e.value)
+    assert "ssl.keystore.location" in str(e.value)
 
 
 def test_sluice_schemas_cli(reg, tmp_path):

@@ -97,18 +97,26 @@ public final class Broker: FrameHandler, Sendable {
         ApiSupport(.deleteGroups, 0...2) { b, h, r, _ throws(DecodeError) in try b.handleDeleteGroups(h, &r) },
         ApiSupport(.offsetDelete, 0...0) { b, h, r, _ throws(DecodeError) in try b.handleOffsetDelete(h, &r) },
         ApiSupport(.describeCluster, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleDescribeCluster(h, &r) },
+        ApiSupport(.saslHandshake, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleSaslHandshake(h, &r) },
+        ApiSupport(.saslAuthenticate, 0...2) { b, h, r, s throws(DecodeError) in try b.handleSaslAuthenticate(h, &r, s) },
     ]
 
     // MARK: FrameHandler
 
     public func connectionOpened(_ connection: ConnectionInfo) -> any ConnectionContext {
         stats.connectionsOpened.add(1, ordering: .relaxed)
-        return ClientSession(info: connection, securityProtocol: config.securityProtocol(ofListener: connection.listenerName))
+        return ClientSession(info: connection, securityProtocol: config.securityProtocol(ofListener: connection.listenerName),
+                             preAuthFrameLimit: config.int("sasl.server.max.receive.size"))
     }
 
-    public func transportSecured(_ connection: any ConnectionContext, _ security: TransportSecurity) {
+    public func transportSecured(_ connection: any ConnectionContext, _ transport: TransportSecurity) {
         let session = connection as! ClientSession
-        session.state.withLock { $0.transport = security }
+        let principal = transport.peerSubject.map { security.principal(forCertificateSubject: $0) }
+        session.state.withLock {
+            $0.transport = transport
+            // SSL listeners: the certificate names the principal (SASL listeners take SASL's).
+            if session.securityProtocol == .ssl, let principal { $0.principal = principal }
+        }
     }
 
     public func connectionClosed(_ connection: any ConnectionContext) {
@@ -117,6 +125,13 @@ public final class Broker: FrameHandler, Sendable {
 
     public func handleFrame(_ frame: [UInt8], connection: any ConnectionContext, slot: ResponseSlot) {
         let session = connection as! ClientSession
+        let gate = session.state.withLock { s -> SaslGate in
+            if s.rawTokens { return .rawToken }
+            if !s.authenticated { return .unauthenticated }
+            if let expiry = s.sessionExpiryMs, SystemClock.nowMs() >= expiry { return .expired }
+            return .open(s.principal)
+        }
+        if case .rawToken = gate { return handleRawSaslToken(frame, session: session, slot: slot) }
         var reader = WireReader(frame)
         var header: RequestContext
         do {
@@ -124,7 +139,20 @@ public final class Broker: FrameHandler, Sendable {
         } catch {
             return slot.closeConnection()
         }
-        header.principal = session.principal
+        switch gate {
+        case .open(let principal):
+            header.principal = principal
+        case .unauthenticated, .expired:
+            // Before (re-)authentication only these are served; Kafka closes on anything else.
+            guard header.apiKey == ApiKey.apiVersions.rawValue || header.apiKey == ApiKey.saslHandshake.rawValue
+                    || header.apiKey == ApiKey.saslAuthenticate.rawValue else {
+                return slot.closeConnection()
+            }
+            header.principal = session.principal
+        case .rawToken:
+            break
+        }
+        header.session = session
         header.clientHost = session.info.peerHost
         header.listenerName = session.info.listenerName
         stats.requests.add(1, ordering: .relaxed)
@@ -154,6 +182,9 @@ public final class Broker: FrameHandler, Sendable {
             break
         case .close:
             slot.closeConnection()
+        case .respondThenClose(let body):
+            slot.completeThenClose(ResponseFramer.frame(body, apiKey: header.apiKey, version: header.apiVersion,
+                                                        correlationId: header.correlationId))
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Synchronization
+import TLS
 
 /// A running node: the broker, its network server and the maintenance thread (flush.ms,
 /// retention). `sluice serve` and the tests start nodes through this type.
@@ -9,6 +10,8 @@ public final class BrokerServer: Sendable {
     public let net: NetServer
     /// The schema registry's HTTP listeners (nil without `schema.registry.listeners`).
     public let registryHTTP: HTTPServer?
+    /// The server context of the SSL/SASL_SSL listeners (one for all), reloaded when its files change.
+    let tls: ReloadingTLSContext?
     private let stopping = Atomic<Bool>(false)
 
     public init(config: BrokerConfig) throws {
@@ -19,11 +22,32 @@ public final class BrokerServer: Sendable {
             reactorThreads: config.int("num.network.threads"),
             socketSendBufferBytes: config.int("socket.send.buffer.bytes"),
             socketReceiveBufferBytes: config.int("socket.receive.buffer.bytes"))
-        let listeners = config.listenerSpecs.map {
-            ListenerAddress(name: $0.name, host: $0.host.isEmpty ? "0.0.0.0" : $0.host, port: $0.port)
+        let protocols = config.listenerSpecs.map { config.securityProtocol(ofListener: $0.name) }
+        let tls = protocols.contains(where: \.usesTLS) ? try ReloadingTLSContext(Self.tlsSettings(config)) : nil
+        self.tls = tls
+        let listeners = zip(config.listenerSpecs, protocols).map { spec, proto in
+            ListenerAddress(name: spec.name, host: spec.host.isEmpty ? "0.0.0.0" : spec.host, port: spec.port,
+                            tls: proto.usesTLS ? tls : nil)
         }
         net = NetServer(listeners: listeners, limits: limits, handler: broker)
-        registryHTTP = try BrokerServer.makeRegistryServer(config: config, broker: broker)
+        registryHTTP = try BrokerServer.makeRegistryServer(config: config, broker: broker, tls: tls)
+    }
+
+    /// Kafka's PEM settings (KIP-651): `ssl.keystore.location` holds the private key and the
+    /// certificate chain, `ssl.truststore.location` the CA certificates for client certificates.
+    static func tlsSettings(_ config: BrokerConfig) throws(ConfigError) -> TLSServerSettings {
+        guard let keystore = config.string("ssl.keystore.location"), !keystore.isEmpty else {
+            throw ConfigError("an SSL or SASL_SSL listener needs ssl.keystore.location (a PEM file with the key and certificate chain)")
+        }
+        let versions = Set((config.string("ssl.enabled.protocols") ?? "").split(separator: ",")
+            .compactMap { TLSVersion(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
+        let ciphers = (config.string("ssl.cipher.suites") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return TLSServerSettings(
+            certificateChainPath: keystore, privateKeyPath: keystore,
+            trustStorePath: config.string("ssl.truststore.location").flatMap { $0.isEmpty ? nil : $0 },
+            clientAuth: TLSClientAuth(rawValue: config.string("ssl.client.auth") ?? "none") ?? .none,
+            versions: versions, cipherSuites: ciphers)
     }
 
     /// Binds the listeners and starts serving.
@@ -37,6 +61,12 @@ public final class BrokerServer: Sendable {
         let thread = Thread { [self] in
             while !stopping.load(ordering: .acquiring) {
                 broker.tick()
+                if let tls, case (let reloaded, let error) = tls.reloadIfChanged() {
+                    if reloaded { FileHandle.standardError.write(Data("sluice: TLS certificates reloaded\n".utf8)) }
+                    if let error {
+                        FileHandle.standardError.write(Data("sluice: TLS files changed but were refused, keeping the old ones: \(error)\n".utf8))
+                    }
+                }
                 Thread.sleep(forTimeInterval: Double(intervalMs) / 1000)
             }
         }

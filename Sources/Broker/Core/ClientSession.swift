@@ -33,6 +33,8 @@ final class ClientSession: ConnectionContext {
         var sessionExpiryMs: Int64?
         /// Set once re-authenticating: the principal must stay the same.
         var reauthenticating = false
+        /// The mechanism of the last successful authentication (re-authentication must reuse it).
+        var lastMechanism: String?
         var transport: TransportSecurity?
         /// Failed SASL exchanges on this connection.
         var failures = 0
@@ -41,11 +43,17 @@ final class ClientSession: ConnectionContext {
     let info: ConnectionInfo
     let securityProtocol: SecurityProtocol
     let state: Mutex<State>
+    /// On SASL listeners until authentication succeeds: frames up to `sasl.server.max.receive.size`,
+    /// one request at a time, little unsent output.
+    let initialLimits: ConnectionLimits?
 
-    init(info: ConnectionInfo, securityProtocol: SecurityProtocol) {
+    init(info: ConnectionInfo, securityProtocol: SecurityProtocol, preAuthFrameLimit: Int) {
         self.info = info
         self.securityProtocol = securityProtocol
         state = Mutex(State(authenticated: !securityProtocol.usesSASL))
+        initialLimits = securityProtocol.usesSASL
+            ? ConnectionLimits(maxFrameBytes: preAuthFrameLimit, maxPendingOutputBytes: 64 * 1024, maxInFlight: 1)
+            : nil
     }
 
     var principal: String { state.withLock { $0.principal } }

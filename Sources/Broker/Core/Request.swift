@@ -13,6 +13,8 @@ public struct RequestContext: Sendable {
     public var clientHost: String = ""
     /// The listener the request arrived on (Metadata advertises that listener's endpoint).
     public var listenerName: String = ""
+    /// The connection's session (SASL handlers change it); nil in tests that call handlers directly.
+    var session: ClientSession?
 }
 
 /// What a handler decided. Responses are encoded by the dispatcher, which knows the header rules.
@@ -25,6 +27,8 @@ public enum HandlerOutcome {
     case deferred
     /// Close the connection (Kafka's answer to requests it cannot or will not parse).
     case close(reason: String)
+    /// Answer, then close (a failed authentication).
+    case respondThenClose(any KafkaAPIMessage)
 }
 
 /// Frames a response body: correlation id, the header's tagged section when the response version

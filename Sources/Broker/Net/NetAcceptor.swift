@@ -154,7 +154,7 @@ final class NetAcceptor: Sendable {
             let info = ConnectionInfo(id: id, peerAddress: peerAddress, peerHost: peerHost,
                                       listenerName: listener.address.name, listenerPort: listener.port)
             let reactor = reactors[Self.reactorIndex(for: id, reactorCount: reactors.count)]
-            if !reactor.post(.adopt(fd: fd, info: info)) { NetSys.closeQuietly(fd) }
+            if !reactor.post(.adopt(fd: fd, info: info, tls: listener.address.tls)) { NetSys.closeQuietly(fd) }
         }
     }
 }

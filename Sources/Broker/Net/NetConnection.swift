@@ -38,6 +38,8 @@ struct NetFifo<Element> {
     }
 }
 
+import TLS
+
 /// State of one accepted socket. Owning thread: its reactor thread, exclusively.
 final class NetConnection {
     enum Pending {
@@ -47,10 +49,20 @@ final class NetConnection {
 
     let fd: Int32
     let info: ConnectionInfo
+    /// The TLS session on SSL/SASL_SSL listeners; nil on plaintext ones.
+    let tls: TLSStream?
+    /// `FrameHandler.transportSecured` was called (after the TLS handshake).
+    var transportReported = false
+    /// A TLS read needs the socket writable (handshake data to send): retry reading on EPOLLOUT.
+    var readWaitsForWritable = false
+    /// A TLS write needs the socket readable: retry flushing on EPOLLIN.
+    var writeWaitsForReadable = false
     /// The handler's state for this connection, handed back with every event; set right after
     /// the connection is registered.
     var context: (any ConnectionContext)?
     var maxFrameBytes: Int
+    /// Tighter output and in-flight limits (before authentication); nil uses the server's.
+    var restriction: ConnectionLimits?
     var isClosed = false
     var lastActivityMs: Int64
 
@@ -85,9 +97,10 @@ final class NetConnection {
     var queuedForRead = false
     var queuedForFlush = false
 
-    init(fd: Int32, info: ConnectionInfo, maxFrameBytes: Int, now: Int64) {
+    init(fd: Int32, info: ConnectionInfo, tls: TLSStream?, maxFrameBytes: Int, now: Int64) {
         self.fd = fd
         self.info = info
+        self.tls = tls
         self.maxFrameBytes = maxFrameBytes
         self.lastActivityMs = now
     }

@@ -3,11 +3,13 @@
 import CShims
 import Glibc
 import Synchronization
+import TLS
 
 enum NetInboxItem: Sendable {
-    case adopt(fd: Int32, info: ConnectionInfo)
+    case adopt(fd: Int32, info: ConnectionInfo, tls: ReloadingTLSContext?)
     case completion(connection: UInt64, sequence: UInt64, outcome: NetOutcome)
     case maxFrameBytes(connection: UInt64, bytes: Int)
+    case liftRestriction(connection: UInt64)
     case drain(deadlineMs: Int64)
 }
 
@@ -56,6 +58,9 @@ final class NetReactor: @unchecked Sendable {
     private let events: UnsafeMutablePointer<epoll_event>
     private let iovecs: UnsafeMutablePointer<iovec>
     private let prefixes: UnsafeMutablePointer<UInt8>
+    /// Where small responses are gathered into one TLS write (OpenSSL cannot gather).
+    private let tlsScratch: UnsafeMutableRawBufferPointer
+    static let tlsScratchBytes = 64 * 1024
 
     init(index: Int, limits: NetLimits, handler: any FrameHandler) throws(NetError) {
         self.index = index
@@ -82,6 +87,7 @@ final class NetReactor: @unchecked Sendable {
         events = .allocate(capacity: Self.maxEvents)
         iovecs = .allocate(capacity: Self.maxWriteBatch * 2)
         prefixes = .allocate(capacity: Self.maxWriteBatch * 4)
+        tlsScratch = .allocate(byteCount: Self.tlsScratchBytes, alignment: 16)
     }
 
     deinit {
@@ -92,6 +98,7 @@ final class NetReactor: @unchecked Sendable {
         events.deallocate()
         iovecs.deallocate()
         prefixes.deallocate()
+        tlsScratch.deallocate()
     }
 
     var isCurrentThread: Bool { threadID.load(ordering: .relaxed) == pthread_self() }
@@ -111,6 +118,14 @@ final class NetReactor: @unchecked Sendable {
         if onThread { selfPosted = true }
         if wake { NetSys.signal(eventFD: wakeFD) }
         return accepted
+    }
+
+    /// Restores the server's limits on a connection (after authentication); only on the reactor thread.
+    func liftRestriction(connection id: UInt64) {
+        guard let conn = connections[id] else { return }
+        conn.restriction = nil
+        conn.maxFrameBytes = limits.maxRequestBytes
+        if conn.readReady || conn.hasStash { queueRead(conn) }
     }
 
     /// Applies a per-connection frame limit directly; only on the reactor thread.
@@ -156,7 +171,7 @@ final class NetReactor: @unchecked Sendable {
             defer { box.items = [] }
             return box.items
         }
-        for case .adopt(let fd, _) in leftovers { NetSys.closeQuietly(fd) }
+        for case .adopt(let fd, _, _) in leftovers { NetSys.closeQuietly(fd) }
     }
 
     private func handleEvent(token: UInt64, flags: UInt32) {
@@ -172,11 +187,22 @@ final class NetReactor: @unchecked Sendable {
         if flags & NetSys.epollOut != 0 {
             flush(conn)
             if conn.isClosed { return }
+            if conn.readWaitsForWritable {
+                conn.readWaitsForWritable = false
+                conn.readReady = true
+                readFrom(conn)
+                if conn.isClosed { return }
+            }
         }
         if flags & (NetSys.epollIn | NetSys.epollRdHup) != 0 {
             if flags & NetSys.epollRdHup != 0 { conn.peerHalfClosed = true }
             conn.readReady = true
             readFrom(conn)
+            if conn.isClosed { return }
+            if conn.writeWaitsForReadable {
+                conn.writeWaitsForReadable = false
+                flush(conn)
+            }
         }
     }
 
@@ -189,9 +215,10 @@ final class NetReactor: @unchecked Sendable {
         guard !inboxBatch.isEmpty else { return }
         for item in inboxBatch {
             switch item {
-            case .adopt(let fd, let info): adopt(fd: fd, info: info)
+            case .adopt(let fd, let info, let tls): adopt(fd: fd, info: info, tls: tls)
             case .completion(let id, let sequence, let outcome): applyCompletion(outcome, sequence: sequence, connection: id)
             case .maxFrameBytes(let id, let bytes): applyMaxFrameBytes(bytes, connection: id)
+            case .liftRestriction(let id): liftRestriction(connection: id)
             case .drain(let deadline): beginDrain(deadline)
             }
         }
@@ -234,16 +261,30 @@ final class NetReactor: @unchecked Sendable {
 
     // MARK: - Connections
 
-    private func adopt(fd: Int32, info: ConnectionInfo) {
+    private func adopt(fd: Int32, info: ConnectionInfo, tls: ReloadingTLSContext?) {
         if draining {  // accepted just before shutdown: never announced, so just close
             NetSys.closeQuietly(fd)
             return
         }
-        let conn = NetConnection(fd: fd, info: info, maxFrameBytes: limits.maxRequestBytes, now: now)
+        var stream: TLSStream?
+        if let tls {
+            do {
+                stream = try TLSStream(context: tls.current, fd: fd)
+            } catch {
+                NetSys.closeQuietly(fd)
+                return
+            }
+        }
+        let conn = NetConnection(fd: fd, info: info, tls: stream, maxFrameBytes: limits.maxRequestBytes, now: now)
         connections[info.id] = conn
         // Before registration, so it precedes every frame; after `connections` holds the
         // connection, so the handler may already set its frame limit.
-        conn.context = handler.connectionOpened(info)
+        let context = handler.connectionOpened(info)
+        conn.context = context
+        if let initial = context.initialLimits {
+            conn.maxFrameBytes = min(conn.maxFrameBytes, initial.maxFrameBytes)
+            conn.restriction = initial
+        }
         if conn.isClosed { return }
         let interest = NetSys.epollIn | NetSys.epollRdHup | NetSys.epollEdge
         if sluice_epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, interest, info.id) != 0 {
@@ -256,6 +297,7 @@ final class NetReactor: @unchecked Sendable {
         conn.isClosed = true
         connections[conn.info.id] = nil
         if graceful {
+            conn.tls?.sendCloseNotify()
             // Send FIN after the flushed responses, and discard unread input: closing with unread
             // bytes makes the kernel send RST, which can destroy responses the peer has not read yet.
             _ = shutdown(conn.fd, Int32(SHUT_WR))
@@ -272,6 +314,9 @@ final class NetReactor: @unchecked Sendable {
         !conn.closeAfterFlush && !draining
             && conn.pending.count < limits.maxInFlightPerConnection
             && conn.pendingOutputBytes <= limits.maxPendingOutputBytes
+            && (conn.restriction.map {
+                conn.pending.count < $0.maxInFlight && conn.pendingOutputBytes <= $0.maxPendingOutputBytes
+            } ?? true)
     }
 
     private func reapIdle() {
@@ -327,7 +372,7 @@ final class NetReactor: @unchecked Sendable {
             }
             rounds += 1
             let direct = conn.frameSize - conn.frameFilled >= Self.directReadMinimum
-            let n = direct ? readIntoFrame(conn) : read(conn.fd, readBuffer.baseAddress, readBuffer.count)
+            let n = direct ? readIntoFrame(conn) : transportRead(conn, readBuffer.baseAddress!, readBuffer.count)
             if direct && n > 0 {
                 if conn.isClosed { return }
                 continue
@@ -335,8 +380,9 @@ final class NetReactor: @unchecked Sendable {
             if n > 0 {
                 conn.lastActivityMs = now
                 // A short read drained the socket; new bytes raise a new edge. After RDHUP no
-                // further edge comes, so then read on until read() reports EOF.
-                if n < readBuffer.count && !conn.peerHalfClosed { conn.readReady = false }
+                // further edge comes, so then read on until read() reports EOF. Not under TLS:
+                // OpenSSL returns a record at a time, so only wantRead says the socket is drained.
+                if n < readBuffer.count && !conn.peerHalfClosed && conn.tls == nil { conn.readReady = false }
                 let bytes = UnsafeBufferPointer(rebasing: readBuffer[0..<n])
                 let used = consume(conn, bytes)
                 if conn.isClosed { return }
@@ -457,14 +503,42 @@ final class NetReactor: @unchecked Sendable {
         if conn.frameFilled == conn.frame.count { reserveFrame(conn, conn.frameFilled + 1) }
         let filled = conn.frameFilled
         let room = min(conn.frame.count, conn.frameSize) - filled
-        let n = conn.frame.withUnsafeMutableBytes { dest in read(conn.fd, dest.baseAddress! + filled, room) }
+        let n = conn.frame.withUnsafeMutableBytes { dest in transportRead(conn, dest.baseAddress! + filled, room) }
         if n > 0 {
             conn.lastActivityMs = now
-            if n < room && !conn.peerHalfClosed { conn.readReady = false }
+            if n < room && !conn.peerHalfClosed && conn.tls == nil { conn.readReady = false }
             conn.frameFilled += n
             _ = dispatchIfComplete(conn)
         }
         return n
+    }
+
+    /// read(2) semantics over the connection's transport: > 0 bytes, 0 at EOF, -1 with errno
+    /// (EAGAIN when nothing is ready, EPROTO for a TLS failure). Under TLS, reports the finished
+    /// handshake to the handler before any of the connection's bytes are parsed.
+    private func transportRead(_ conn: NetConnection, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+        guard let tls = conn.tls else { return read(conn.fd, buffer, count) }
+        let result = tls.read(buffer, count)
+        if !conn.transportReported && tls.isHandshakeComplete {
+            conn.transportReported = true
+            handler.transportSecured(conn.context!, TransportSecurity(
+                protocolVersion: tls.protocolVersion, cipher: tls.cipher, peerSubject: tls.peerSubject))
+        }
+        switch result {
+        case .bytes(let n): return n
+        case .wantRead:
+            errno = EAGAIN
+            return -1
+        case .wantWrite:
+            conn.readWaitsForWritable = true
+            setWantsWrite(conn, true)
+            errno = EAGAIN
+            return -1
+        case .closed: return 0
+        case .failed:
+            errno = EPROTO
+            return -1
+        }
     }
 
     private func dispatch(_ conn: NetConnection, _ frame: [UInt8]) {
@@ -499,6 +573,12 @@ final class NetReactor: @unchecked Sendable {
                 conn.pendingOutputBytes += 4 + body.count
             case .noResponse:
                 break
+            case .responseThenClose(let body):
+                conn.output.append(body)
+                conn.pendingOutputBytes += 4 + body.count
+                conn.closeAfterFlush = true
+                conn.pending.removeAll()
+                conn.dropInput()
             case .close:
                 conn.closeAfterFlush = true
                 conn.pending.removeAll()
@@ -510,11 +590,13 @@ final class NetReactor: @unchecked Sendable {
 
     private func flush(_ conn: NetConnection) {
         while !conn.output.isEmpty {
-            let (written, attempted) = writeBatch(conn)
+            let (written, attempted) = conn.tls == nil ? writeBatch(conn) : writeTLS(conn, conn.tls!)
             if written > 0 {
                 conn.lastActivityMs = now
                 advanceOutput(conn, by: written)
-                if written < attempted {  // socket buffer full; EPOLLOUT tells when it drains
+                // Plain sockets: a short write means the buffer is full; EPOLLOUT tells when it
+                // drains. TLS writes return a record at a time, so only wantWrite means full.
+                if written < attempted && conn.tls == nil {
                     setWantsWrite(conn, true)
                     break
                 }
@@ -577,6 +659,65 @@ final class NetReactor: @unchecked Sendable {
             prefixes[4 * k + 3] = UInt8(truncatingIfNeeded: size)
         }
         return gather(conn, index: 0, count: count, iovCount: 0, offered: 0)
+    }
+
+    /// One TLS write: a large response body straight from its storage once its size prefix is
+    /// out, otherwise prefixes and bodies gathered into the scratch buffer. The choice depends only
+    /// on the queue's head, so a retry after wantWrite offers the same leading bytes, as OpenSSL
+    /// requires. Returns (bytes written or -1 with errno, bytes offered).
+    private func writeTLS(_ conn: NetConnection, _ tls: TLSStream) -> (Int, Int) {
+        let skip = conn.outputHeadOffset
+        if skip >= 4 && conn.output[0].count - (skip - 4) >= Self.tlsScratchBytes / 2 {
+            let result = conn.output[0].withUnsafeBytes { body in
+                tls.write(body.baseAddress! + (skip - 4), body.count - (skip - 4))
+            }
+            return tlsWriteOutcome(conn, result, offered: conn.output[0].count - (skip - 4))
+        }
+        var filled = 0
+        var index = 0
+        var offset = skip
+        while index < conn.output.count && filled < tlsScratch.count {
+            let size = UInt32(conn.output[index].count)
+            let prefix: [UInt8] = [UInt8(truncatingIfNeeded: size >> 24), UInt8(truncatingIfNeeded: size >> 16),
+                                   UInt8(truncatingIfNeeded: size >> 8), UInt8(truncatingIfNeeded: size)]
+            if offset < 4 {
+                let take = min(4 - offset, tlsScratch.count - filled)
+                for k in 0..<take { tlsScratch[filled + k] = prefix[offset + k] }
+                filled += take
+                offset += take
+                if offset < 4 { break }
+            }
+            let bodyStart = offset - 4
+            let take = conn.output[index].withUnsafeBytes { body -> Int in
+                let take = min(body.count - bodyStart, tlsScratch.count - filled)
+                if take > 0 {
+                    UnsafeMutableRawBufferPointer(rebasing: tlsScratch[filled..<(filled + take)])
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: body[bodyStart..<(bodyStart + take)]))
+                }
+                return take
+            }
+            filled += take
+            if bodyStart + take < conn.output[index].count { break }
+            index += 1
+            offset = 0
+        }
+        return tlsWriteOutcome(conn, tls.write(tlsScratch.baseAddress!, filled), offered: filled)
+    }
+
+    private func tlsWriteOutcome(_ conn: NetConnection, _ result: TLSStream.IOResult, offered: Int) -> (Int, Int) {
+        switch result {
+        case .bytes(let n): return (n, offered)
+        case .wantWrite:
+            errno = EAGAIN
+            return (-1, offered)
+        case .wantRead:
+            conn.writeWaitsForReadable = true
+            errno = EAGAIN
+            return (-1, offered)
+        case .closed, .failed:
+            errno = EPIPE
+            return (-1, offered)
+        }
     }
 
     /// Pins each body's storage for the duration of the call by nesting (depth <= maxWriteBatch).

@@ -1,3 +1,5 @@
+import TLS
+
 // Public vocabulary of the network layer: limits, addresses, connection identity, the handler
 // contract and errors.
 
@@ -39,15 +41,18 @@ public struct NetLimits: Sendable, Hashable {
 
 /// One listening endpoint, e.g. `PLAINTEXT://0.0.0.0:9092`. Port 0 asks the OS for a free port; an
 /// empty host means every interface. A value; usable on any thread.
-public struct ListenerAddress: Sendable, Hashable {
+public struct ListenerAddress: Sendable {
     public var name: String
     public var host: String
     public var port: Int
+    /// Set on SSL and SASL_SSL listeners: every accepted connection speaks TLS first.
+    public var tls: ReloadingTLSContext?
 
-    public init(name: String, host: String, port: Int) {
+    public init(name: String, host: String, port: Int, tls: ReloadingTLSContext? = nil) {
         self.name = name
         self.host = host
         self.port = port
+        self.tls = tls
     }
 }
 
@@ -77,6 +82,29 @@ public struct ConnectionInfo: Sendable, Hashable, CustomStringConvertible {
 /// Created by `connectionOpened`, then handed back with every event of that connection.
 public protocol ConnectionContext: AnyObject, Sendable {
     var info: ConnectionInfo { get }
+    /// Tighter limits from the first frame on (the pre-authentication ones); nil keeps the server's.
+    var initialLimits: ConnectionLimits? { get }
+}
+
+extension ConnectionContext {
+    public var initialLimits: ConnectionLimits? { nil }
+}
+
+/// Per-connection limits tighter than the server's `NetLimits`, e.g. before authentication, so a
+/// peer that has not proven who it is can make the broker hold only a little memory.
+public struct ConnectionLimits: Sendable, Hashable {
+    /// Largest frame accepted (size prefix excluded).
+    public var maxFrameBytes: Int
+    /// Unsent response bytes above which reading stops.
+    public var maxPendingOutputBytes: Int
+    /// Requests in flight above which reading stops.
+    public var maxInFlight: Int
+
+    public init(maxFrameBytes: Int, maxPendingOutputBytes: Int, maxInFlight: Int) {
+        self.maxFrameBytes = maxFrameBytes
+        self.maxPendingOutputBytes = maxPendingOutputBytes
+        self.maxInFlight = maxInFlight
+    }
 }
 
 /// What the TLS handshake established, reported once before the first frame of a TLS connection.

@@ -5,6 +5,8 @@ enum NetOutcome: Sendable {
     case response([UInt8])
     case noResponse
     case close
+    /// Send this response, then close (a failed authentication).
+    case responseThenClose([UInt8])
 }
 
 /// The answer place for one request frame. Created on the connection's reactor thread and handed to
@@ -33,6 +35,19 @@ public final class ResponseSlot: Sendable {
 
     /// Closes the connection once every earlier response is flushed; later requests are dropped.
     public func closeConnection() { finish(.close) }
+
+    /// Sends `response`, then closes the connection once it is flushed; later requests are dropped.
+    public func completeThenClose(_ response: [UInt8]) { finish(.responseThenClose(response)) }
+
+    /// Gives the connection the server's limits again (frames whose size prefix is not read yet);
+    /// immediate when called on the reactor thread, i.e. from `handleFrame`.
+    public func liftConnectionRestriction() {
+        if reactor.isCurrentThread {
+            reactor.liftRestriction(connection: connectionID)
+        } else {
+            reactor.post(.liftRestriction(connection: connectionID))
+        }
+    }
 
     /// True once one of the completion methods has been called.
     public var isCompleted: Bool { finished.load(ordering: .acquiring) }

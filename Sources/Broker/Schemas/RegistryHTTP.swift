@@ -11,6 +11,8 @@ struct RegistryHTTPFront: Sendable {
     let security: BrokerSecurity
     /// HTTP Basic against the SCRAM credential store.
     let basicAuth: Bool
+    /// Bearer tokens (with authentication on), when `sasl.oauthbearer.jwks.endpoint.url` is set.
+    let bearer: BearerValidation?
     static let realm = "sluice-schema-registry"
 
     func handle(_ request: HTTPRequest, _ connection: HTTPConnectionInfo) -> HTTPResponse {
@@ -20,7 +22,7 @@ struct RegistryHTTPFront: Sendable {
         var principal: String?
         if basicAuth {
             switch authenticate(request.header("authorization")) {
-            case .success(let user): principal = "User:" + user
+            case .success(let p): principal = p
             case .failure(let error):
                 var r = reply(RegistryResponse(error))
                 r.headers.append(("WWW-Authenticate", "Basic realm=\"\(Self.realm)\""))
@@ -54,7 +56,7 @@ struct RegistryHTTPFront: Sendable {
         }
     }
 
-    /// The user named by a valid `Authorization: Basic` header.
+    /// The principal (`User:<name>`) of a valid `Authorization: Basic` (or `Bearer`) header.
     func authenticate(_ header: String?) -> Result<String, RegistryError> {
         guard let header else { return .failure(.unauthenticated) }
         let parts = header.split(separator: " ", maxSplits: 1)
@@ -70,10 +72,16 @@ struct RegistryHTTPFront: Sendable {
             guard !user.isEmpty,
                   security.credentials.verifyPassword(user: user, password: password, fakeSaltSecret: security.fakeSaltSecret)
             else { return .failure(.unauthenticated) }
-            return .success(user)
+            return .success("User:" + user)
         case "bearer":
-            // Seam: Bearer tokens go through the OAUTHBEARER JWT validator once it exists.
-            return .failure(RegistryError(status: 401, code: 40101, message: "Bearer tokens are not supported yet; use Basic"))
+            guard let bearer else {
+                return .failure(RegistryError(status: 401, code: 40101,
+                                              message: "Bearer tokens need sasl.oauthbearer.jwks.endpoint.url on the broker; use Basic"))
+            }
+            switch bearer.principal(String(parts[1]).trimmingCharacters(in: .whitespaces)) {
+            case .success(let p): return .success(p)
+            case .failure(let why): return .failure(RegistryError(status: 401, code: 40101, message: "Unauthorized: \(why)"))
+            }
         default:
             return .failure(.unauthenticated)
         }

@@ -19,6 +19,8 @@ public final class BrokerSecurity: Sendable {
     /// Secret from which unknown users' fake SCRAM salts derive, stable across restarts
     /// (`<data dir>/sasl-secret`), so probing cannot tell unknown users from known ones.
     let fakeSaltSecret: [UInt8]
+    /// `sasl.enabled.mechanisms`, in the configured order (SaslHandshake lists them).
+    let enabledMechanisms: [String]
 
     init(config: BrokerConfig) throws {
         enabled = !(config.string("authorizer.class.name") ?? "").isEmpty
@@ -41,6 +43,8 @@ public final class BrokerSecurity: Sendable {
             }
         }
         dataDirectory = config.logDirectory
+        enabledMechanisms = (config.string("sasl.enabled.mechanisms") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty }
         do {
             credentialState = Mutex(try CredentialStore.load(dataDirectory: config.logDirectory))
         } catch {

@@ -47,10 +47,20 @@ public protocol SaslServerMechanism: Sendable {
     var mechanismName: String { get }
     /// Consumes one client message.
     mutating func step(_ clientMessage: [UInt8]) -> SaslStep
+    /// When the credential used expires (ms since the epoch), for mechanisms whose credentials
+    /// expire (OAUTHBEARER: the token's `exp`); nil otherwise, and before success. The broker
+    /// caps the session lifetime (KIP-368) at this instant. Defaults to nil.
+    var credentialExpiresAtMs: Int64? { get }
+}
+
+extension SaslServerMechanism {
+    public var credentialExpiresAtMs: Int64? { nil }
 }
 
 /// Names of the mechanisms this module implements, in the order we advertise them.
 public enum SaslMechanisms {
     public static let plain = "PLAIN"
+    /// RFC 7628; not in `all` until the broker wires it (`OAuthBearerServer`).
+    public static let oauthBearer = "OAUTHBEARER"
     public static let all = [plain, ScramMechanism.sha256.mechanismName, ScramMechanism.sha512.mechanismName]
 }

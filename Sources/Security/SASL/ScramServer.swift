@@ -177,7 +177,10 @@ public struct ScramServer: SaslServerMechanism {
         guard binding == exchange.channelBinding else {
             return Self.failure(.malformed, "channel-bindings-dont-match", "Channel binding does not match")
         }
-        guard attributes[1].dropFirst(2) == exchange.nonce else {
+        // RFC 5802 wants the exact nonce. Kafka's broker accepts any nonce that ends with it, and
+        // librdkafka before 2.2 (Debian's kcat) sends the client nonce twice; the proof covers the
+        // whole message, so accepting the suffix costs nothing.
+        guard attributes[1].dropFirst(2).hasSuffix(exchange.nonce) else {
             return Self.failure(.malformed, "other-error", "Invalid SCRAM nonce")
         }
         guard let proof = Base64.decode(String(proofField.dropFirst(2))) else {

@@ -1,0 +1,330 @@
+"""The security front end with real clients: TLS listeners, SASL PLAIN/SCRAM over SASL_SSL and
+SASL_PLAINTEXT, mutual TLS, and the refusals (bad credentials, old TLS, plaintext to a TLS port,
+requests or huge frames before authentication) while the broker keeps serving others."""
+import os
+import socket
+import ssl
+import struct
+import subprocess
+import time
+
+import pytest
+from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from conftest import BrokerProcess, sluice, unique
+from kafka_wire import RawConnection, api_versions, string16
+
+PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret"}
+MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+def keystore(certs):
+    """KIP-651 PEM keystore: the broker's key followed by its certificate chain."""
+    path = certs / "broker-keystore.pem"
+    if not path.exists():
+        path.write_bytes((certs / "broker-key.pem").read_bytes() + (certs / "broker.pem").read_bytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def secure_broker(tmp_path_factory, dev_certs):
+    data = tmp_path_factory.mktemp("secure") / "logs"
+    for user, password in PASSWORDS.items():
+        sluice("users", "add", "--user", user, "--password", password, "--data-dir", str(data))
+    b = BrokerProcess(data, listeners=["SASL_SSL", "SASL_PLAINTEXT", "SSL"], overrides={
+        "ssl.keystore.location": keystore(dev_certs),
+        "ssl.truststore.location": dev_certs / "ca.pem",
+        "ssl.client.auth": "requested",
+        "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+    }).start()
+    yield b
+    b.stop()
+
+
+def rdkafka_conf(broker, certs, mechanism, user="alice", password=None, listener="SASL_SSL"):
+    conf = {"bootstrap.servers": broker.endpoint(listener), "security.protocol": listener,
+            "sasl.mechanism": mechanism, "sasl.username": user,
+            "sasl.password": password if password is not None else PASSWORDS[user]}
+    if listener.endswith("SSL"):
+        conf["ssl.ca.location"] = str(certs / "ca.pem")
+    return conf
+
+
+def create_topic(conf, topic, partitions=1):
+    admin = AdminClient(conf)
+    futures = admin.create_topics([NewTopic(topic, partitions, 1)])
+    futures[topic].result(timeout=30)
+
+
+def produce_and_consume(conf, topic, count=200):
+    producer = Producer(conf)
+    for i in range(count):
+        producer.produce(topic, key=str(i).encode(), value=b"v%d" % i)
+    assert producer.flush(30) == 0
+    consumer = Consumer(dict(conf, **{"group.id": unique("g"), "auto.offset.reset": "earliest",
+                                      "enable.auto.commit": False}))
+    consumer.subscribe([topic])
+    seen = []
+    deadline = time.time() + 30
+    while len(seen) < count and time.time() < deadline:
+        m = consumer.poll(0.5)
+        if m is None:
+            continue
+        assert m.error() is None, m.error()
+        seen.append(m.value())
+    consumer.close()
+    assert seen == [b"v%d" % i for i in range(count)]
+
+
+@pytest.mark.parametrize("mechanism", MECHANISMS)
+def test_confluent_kafka_over_sasl_ssl(secure_broker, dev_certs, mechanism):
+    conf = rdkafka_conf(secure_broker, dev_certs, mechanism)
+    topic = unique("ck-" + mechanism.lower())
+    create_topic(conf, topic)
+    produce_and_consume(conf, topic)
+
+
+def test_confluent_kafka_over_sasl_plaintext(secure_broker, dev_certs):
+    conf = rdkafka_conf(secure_broker, dev_certs, "SCRAM-SHA-512", user="bob", listener="SASL_PLAINTEXT")
+    topic = unique("ck-plaintext")
+    create_topic(conf, topic)
+    produce_and_consume(conf, topic)
+
+
+def kafka_python_roundtrip(broker, certs, mechanism, pythonpath=None):
+    """Runs kafka-python in a child interpreter (so 2.0.2 can be put first on the path)."""
+    topic = unique("kp-" + mechanism.lower())
+    create_topic(rdkafka_conf(broker, certs, mechanism), topic)
+    script = f"""
+from kafka import KafkaProducer, KafkaConsumer
+conf = dict(bootstrap_servers={broker.endpoint('SASL_SSL')!r}, security_protocol='SASL_SSL',
+            sasl_mechanism={mechanism!r}, sasl_plain_username='alice',
+            sasl_plain_password={PASSWORDS['alice']!r}, ssl_cafile={str(certs / 'ca.pem')!r})
+p = KafkaProducer(**conf)
+for i in range(50):
+    p.send({topic!r}, b'kp%d' % i)
+p.flush(); p.close()
+c = KafkaConsumer({topic!r}, auto_offset_reset='earliest', consumer_timeout_ms=5000, **conf)
+values = [m.value for m in c]
+c.close()
+assert values == [b'kp%d' % i for i in range(50)], values
+print('ok')
+"""
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    import sys
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("mechanism", MECHANISMS)
+def test_kafka_python_over_sasl_ssl(secure_broker, dev_certs, mechanism):
+    kafka_python_roundtrip(secure_broker, dev_certs, mechanism)
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256"])
+def test_kafka_python_2_0_raw_tokens_over_sasl_ssl(secure_broker, dev_certs, mechanism):
+    """kafka-python 2.0.2 uses SaslHandshake v0 and then bare SASL tokens (KIP-43's old mode)."""
+    from pathlib import Path
+    old = Path(__file__).resolve().parents[2] / ".pydeps/kafka-python-2.0.2"
+    kafka_python_roundtrip(secure_broker, dev_certs, mechanism, pythonpath=str(old))
+
+
+def kcat_args(broker, certs, mechanism="SCRAM-SHA-256", password=None):
+    return ["kcat", "-b", broker.endpoint("SASL_SSL"), "-X", "security.protocol=SASL_SSL",
+            "-X", f"sasl.mechanism={mechanism}", "-X", "sasl.username=alice",
+            "-X", f"sasl.password={password or PASSWORDS['alice']}",
+            "-X", f"ssl.ca.location={certs / 'ca.pem'}"]
+
+
+@pytest.mark.parametrize("mechanism", ["SCRAM-SHA-256", "SCRAM-SHA-512"])
+def test_kcat_over_sasl_ssl_scram(secure_broker, dev_certs, mechanism):
+    topic = unique("kcat")
+    create_topic(rdkafka_conf(secure_broker, dev_certs, mechanism), topic)
+    lines = "\n".join(f"line-{i}" for i in range(20)) + "\n"
+    subprocess.run(kcat_args(secure_broker, dev_certs, mechanism) + ["-P", "-t", topic],
+                   input=lines, text=True, check=True, timeout=60)
+    out = subprocess.run(kcat_args(secure_broker, dev_certs, mechanism) + ["-C", "-t", topic, "-e", "-o", "beginning"],
+                         capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == [f"line-{i}" for i in range(20)]
+
+
+@pytest.mark.parametrize("user,password", [("alice", "wrong-password"), ("mallory", "whatever")])
+def test_bad_credentials_are_refused_and_others_keep_working(secure_broker, dev_certs, user, password):
+    errors = []
+    conf = rdkafka_conf(secure_broker, dev_certs, "SCRAM-SHA-256", user="alice", password=password)
+    conf["sasl.username"] = user
+    conf["error_cb"] = errors.append
+    admin = AdminClient(conf)
+    with pytest.raises(KafkaException):
+        admin.list_topics(timeout=5)
+    assert any(e.code() == -169 or "Authentication failed" in e.str() for e in errors), errors  # _AUTHENTICATION
+    # Unknown user and wrong password look the same to the client.
+    assert all("mallory" not in e.str() for e in errors)
+    good = AdminClient(rdkafka_conf(secure_broker, dev_certs, "SCRAM-SHA-256"))
+    assert good.list_topics(timeout=10).brokers
+
+
+def test_kcat_wrong_password_fails(secure_broker, dev_certs):
+    result = subprocess.run(kcat_args(secure_broker, dev_certs, password="nope") + ["-L"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "Authentication failed" in result.stderr or "authentication" in result.stderr.lower()
+
+
+def tls_client_context(certs, cert_name=None):
+    ctx = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+    if cert_name:
+        ctx.load_cert_chain(str(certs / f"client-{cert_name}.pem"), str(certs / f"client-{cert_name}-key.pem"))
+    return ctx
+
+
+def test_tls_1_1_is_refused(secure_broker, dev_certs):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    except (ValueError, ssl.SSLError):
+        pytest.skip("this Python cannot offer TLS 1.1 at all")
+    with socket.create_connection(("127.0.0.1", secure_broker.listeners["SASL_SSL"]), timeout=5) as raw:
+        with pytest.raises((ssl.SSLError, ConnectionResetError, OSError)):
+            with ctx.wrap_socket(raw, server_hostname="localhost"):
+                pass
+    # TLS 1.2 and 1.3 both work.
+    for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+        ctx = tls_client_context(dev_certs)
+        ctx.minimum_version = version
+        ctx.maximum_version = version
+        with socket.create_connection(("127.0.0.1", secure_broker.listeners["SASL_SSL"]), timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                assert tls.version() == {ssl.TLSVersion.TLSv1_2: "TLSv1.2", ssl.TLSVersion.TLSv1_3: "TLSv1.3"}[version]
+
+
+def test_plaintext_bytes_to_the_tls_port_are_dropped(secure_broker, dev_certs):
+    conn = RawConnection(secure_broker.listeners["SASL_SSL"])
+    conn.send(api_versions(0))
+    assert conn.is_closed()
+    good = AdminClient(rdkafka_conf(secure_broker, dev_certs, "PLAIN"))
+    assert good.list_topics(timeout=10).brokers
+
+
+def metadata_v1_request(correlation_id=5):
+    header = struct.pack(">hhi", 3, 1, correlation_id) + string16("raw-test")
+    body = struct.pack(">i", -1)
+    payload = header + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def test_only_handshake_apis_before_authentication(secure_broker):
+    conn = RawConnection(secure_broker.listeners["SASL_PLAINTEXT"])
+    conn.send(api_versions(0))  # allowed before authentication
+    assert len(conn.read_frame()) > 8
+    conn.send(metadata_v1_request())
+    assert conn.is_closed()
+
+
+def test_huge_frame_before_authentication_is_refused_at_once(secure_broker, dev_certs):
+    conn = RawConnection(secure_broker.listeners["SASL_PLAINTEXT"])
+    conn.send(struct.pack(">i", 100 * 1024 * 1024) + b"\x00" * 1000)
+    assert conn.is_closed(wait=2)
+    # Just above sasl.server.max.receive.size (512 KiB) is refused too; the same frame size is
+    # fine on the PLAINTEXT listener, where socket.request.max.bytes applies.
+    conn = RawConnection(secure_broker.listeners["SASL_PLAINTEXT"])
+    conn.send(struct.pack(">i", 600 * 1024))
+    assert conn.is_closed(wait=2)
+    good = AdminClient(rdkafka_conf(secure_broker, dev_certs, "PLAIN"))
+    assert good.list_topics(timeout=10).brokers
+
+
+def test_mutual_tls_on_the_ssl_listener(secure_broker, dev_certs):
+    """A client certificate from the dev CA is accepted on the SSL listener (principal from the
+    certificate); produce and consume work with librdkafka presenting it."""
+    conf = {"bootstrap.servers": secure_broker.endpoint("SSL"), "security.protocol": "SSL",
+            "ssl.ca.location": str(dev_certs / "ca.pem"),
+            "ssl.certificate.location": str(dev_certs / "client-alice.pem"),
+            "ssl.key.location": str(dev_certs / "client-alice-key.pem")}
+    topic = unique("mtls")
+    create_topic(conf, topic)
+    produce_and_consume(conf, topic, count=20)
+
+
+def test_client_certificate_from_an_unknown_ca_is_refused(secure_broker, tmp_path):
+    other = tmp_path / "other"
+    sluice("certs", "init", "--dir", str(other), "--client", "eve")
+    ctx = ssl.create_default_context(cafile=str(other / "ca.pem"))
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(str(other / "client-eve.pem"), str(other / "client-eve-key.pem"))
+    with socket.create_connection(("127.0.0.1", secure_broker.listeners["SSL"]), timeout=5) as raw:
+        with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError, OSError)):
+            with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                tls.sendall(api_versions(0))
+                if not tls.recv(4):
+                    raise ConnectionResetError("closed")
+
+
+def test_reauthentication_keeps_a_long_session_working(tmp_path, dev_certs):
+    """connections.max.reauth.ms: librdkafka re-authenticates before the session lifetime ends
+    (KIP-368) and keeps producing on the same connection."""
+    data = tmp_path / "logs"
+    sluice("users", "add", "--user", "alice", "--password", PASSWORDS["alice"], "--data-dir", str(data))
+    b = BrokerProcess(data, listeners=["SASL_SSL"], overrides={
+        "ssl.keystore.location": keystore(dev_certs), "connections.max.reauth.ms": "2000"}).start()
+    try:
+        conf = rdkafka_conf(b, dev_certs, "SCRAM-SHA-256")
+        topic = unique("reauth")
+        create_topic(conf, topic)
+        errors = []
+        producer = Producer(dict(conf, error_cb=errors.append))
+        delivered = []
+        for i in range(12):
+            producer.produce(topic, value=b"%d" % i, on_delivery=lambda err, msg: delivered.append(err))
+            producer.flush(10)
+            time.sleep(0.5)
+        assert delivered == [None] * 12
+        assert not [e for e in errors if "Authentication" in e.str()]
+    finally:
+        b.stop()
+
+
+def test_expired_session_without_reauthentication_is_closed(tmp_path, dev_certs):
+    """A client that authenticated with SaslAuthenticate and then ignores its session lifetime
+    gets its connection closed on the first request after expiry."""
+    data = tmp_path / "logs"
+    sluice("users", "add", "--user", "alice", "--password", PASSWORDS["alice"], "--data-dir", str(data))
+    b = BrokerProcess(data, listeners=["SASL_PLAINTEXT"], overrides={"connections.max.reauth.ms": "1000"}).start()
+    try:
+        conn = RawConnection(b.listeners["SASL_PLAINTEXT"])
+        # SaslHandshake v1: PLAIN
+        header = struct.pack(">hhi", 17, 1, 1) + string16("raw-test")
+        payload = header + string16("PLAIN")
+        conn.send(struct.pack(">i", len(payload)) + payload)
+        frame = conn.read_frame()
+        assert struct.unpack(">h", frame[4:6])[0] == 0
+        # SaslAuthenticate v1 (non-flexible): bytes
+        token = b"\x00alice\x00" + PASSWORDS["alice"].encode()
+        header = struct.pack(">hhi", 36, 1, 2) + string16("raw-test")
+        payload = header + struct.pack(">i", len(token)) + token
+        conn.send(struct.pack(">i", len(payload)) + payload)
+        frame = conn.read_frame()
+        error = struct.unpack(">h", frame[4:6])[0]
+        assert error == 0
+        # error_message (nullable string), auth_bytes, then session_lifetime_ms
+        pos = 6
+        n = struct.unpack(">h", frame[pos:pos + 2])[0]
+        pos += 2 + max(n, 0)
+        n = struct.unpack(">i", frame[pos:pos + 4])[0]
+        pos += 4 + n
+        assert struct.unpack(">q", frame[pos:pos + 8])[0] == 1000
+        conn.send(metadata_v1_request())
+        assert len(conn.read_frame()) > 8  # served while the session lives
+        time.sleep(1.2)
+        conn.send(metadata_v1_request())
+        assert conn.is_closed()
+    finally:
+        b.stop()
