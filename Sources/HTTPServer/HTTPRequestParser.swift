@@ -42,6 +42,17 @@ public struct HTTPRequestParser: Sendable {
     /// Bytes received but not yet part of a returned request.
     public var bufferedCount: Int { buffer.count }
 
+    /// True once per request whose head asked `Expect: 100-continue` and whose body has not fully
+    /// arrived: the server then sends `100 Continue` so the client sends the body at once.
+    public private(set) var wantsContinue = false
+    private var continueAnswered = false
+
+    /// Marks the pending `100 Continue` as sent.
+    public mutating func continueSent() {
+        wantsContinue = false
+        continueAnswered = true
+    }
+
     public mutating func append(_ bytes: some Sequence<UInt8>) {
         buffer.append(contentsOf: bytes)
     }
@@ -71,9 +82,14 @@ public struct HTTPRequestParser: Sendable {
             guard contentLengths.isEmpty else {
                 throw HTTPParseError(400, "both Transfer-Encoding and Content-Length present")
             }
-            guard let (body, end) = try decodeChunked(from: bodyStart) else { return nil }
+            guard let (body, end) = try decodeChunked(from: bodyStart) else {
+                if !continueAnswered, request.header("expect")?.lowercased() == "100-continue" { wantsContinue = true }
+                return nil
+            }
             request.body = body
             buffer.removeFirst(end)
+            continueAnswered = false
+            wantsContinue = false
             return request
         }
         var length = 0
@@ -90,9 +106,14 @@ public struct HTTPRequestParser: Sendable {
         } else if ["POST", "PUT", "PATCH"].contains(request.method) {
             throw HTTPParseError(411, "\(request.method) needs a Content-Length or chunked body")
         }
-        guard buffer.count - bodyStart >= length else { return nil }
+        guard buffer.count - bodyStart >= length else {
+            if !continueAnswered, request.header("expect")?.lowercased() == "100-continue" { wantsContinue = true }
+            return nil
+        }
         request.body = Array(buffer[bodyStart..<(bodyStart + length)])
         buffer.removeFirst(bodyStart + length)
+        continueAnswered = false
+        wantsContinue = false
         return request
     }
 

@@ -277,6 +277,10 @@ public final class HTTPServer: Sendable {
                     try transport.write(response.serialized(keepAlive: keepAlive, headOnly: request.method == "HEAD"))
                     if !keepAlive { return }
                 }
+                if parser.wantsContinue {
+                    try transport.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                    parser.continueSent()
+                }
             } catch let error as HTTPParseError {
                 try? transport.write(HTTPResponse.text(error.status, error.message).serialized(keepAlive: false))
                 return

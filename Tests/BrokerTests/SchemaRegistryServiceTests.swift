@@ -1,4 +1,5 @@
 import Foundation
+import Compression
 import KafkaProtocol
 import SchemaRegistry
 import Testing
@@ -108,5 +109,40 @@ private func framed(_ id: Int32, _ payload: [UInt8]) -> [UInt8] {
         #expect(bad.recordErrors[1].batchIndexErrorMessage?.contains("has no schema id") == true)
         #expect(bad.recordErrors[2].batchIndexErrorMessage?.contains("unknown schema id 9") == true)
         #expect(b.replicas.partition("orders", 0)!.log.logEndOffset == 3)  // the failed batch wrote nothing
+    }
+
+    @Test func keyValidationWithRecordStrategiesAndCompressedBatches() throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let b = try makeBroker(dir)
+        defer { b.shutdown() }
+        // ex.User registered under "keys-ex.User" (TopicRecordNameStrategy) and "ex.User" (RecordNameStrategy).
+        #expect(post(b, ["subjects", "keys-ex.User", "versions"], schemaBody(user)).status == 200)
+        #expect(post(b, ["subjects", "other", "versions"], schemaBody(#""string""#)).status == 200)  // id 2, no record name
+        func topic(_ name: String, _ strategy: String) throws {
+            try b.replicas.createTopic(TopicMetadata(name: name, id: KafkaUUID.random().description, partitionCount: 1,
+                                                     configs: ["key.schema.validation": "true", "key.subject.name.strategy": strategy],
+                                                     isInternal: false, leaderEpoch: 0))
+        }
+        try topic("keys", "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy")
+        try topic("keys2", "RecordNameStrategy")
+        func produce(_ t: String, _ keys: [[UInt8]?], codec: CompressionCodec = .none) -> ProduceResponse.PartitionProduceResponse {
+            var builder = RecordBatchBuilder(codec: codec, baseTimestamp: SystemClock.nowMs())
+            for k in keys { builder.append(key: k, value: Array("plain value".utf8), timestamp: SystemClock.nowMs()) }
+            var bytes: [UInt8]? = try? builder.build()
+            return b.appendRecords(topic: t, partition: 0, records: &bytes, now: SystemClock.nowMs())
+        }
+        let good = framed(1, avroUser("k", 1))
+        for codec in [CompressionCodec.none, .lz4, .zstd, .gzip, .snappy] {
+            #expect(produce("keys", [good, nil, good], codec: codec).errorCode == 0, "\(codec)")
+            let bad = produce("keys", [good, framed(2, [1])], codec: codec)
+            #expect(bad.errorCode == KafkaError.invalidRecord.rawValue && bad.recordErrors.map(\.batchIndex) == [1], "\(codec)")
+            #expect(bad.recordErrors.first?.batchIndexErrorMessage?.contains("key schema id 2 has no record name") == true)
+        }
+        // RecordNameStrategy wants subject "ex.User", which does not exist yet.
+        let refused = produce("keys2", [good])
+        #expect(refused.recordErrors.first?.batchIndexErrorMessage?.contains("not registered under subject 'ex.User'") == true)
+        #expect(post(b, ["subjects", "ex.User", "versions"], schemaBody(user)).status == 200)
+        #expect(produce("keys2", [good]).errorCode == 0)
     }
 }

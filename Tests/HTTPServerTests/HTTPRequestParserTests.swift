@@ -99,6 +99,17 @@ private func status(_ text: String, limits: HTTPLimits = HTTPLimits()) -> Int? {
         #expect(parser.bufferedCount == 0)
     }
 
+    @Test func expectContinueIsSignalledOnce() throws {
+        var parser = HTTPRequestParser()
+        parser.append(Array("PUT /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n".utf8))
+        #expect(try parser.next() == nil && parser.wantsContinue)
+        parser.continueSent()
+        parser.append([1])
+        #expect(try parser.next() == nil && !parser.wantsContinue)
+        parser.append([2, 3])
+        #expect(try parser.next()?.body == [1, 2, 3])
+    }
+
     @Test func responseSerialization() {
         let r = HTTPResponse(status: 404, headers: [("Content-Type", "application/json")], body: Array("{}".utf8))
         #expect(String(decoding: r.serialized(keepAlive: false), as: UTF8.self)

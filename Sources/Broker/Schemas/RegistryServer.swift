@@ -26,6 +26,7 @@ extension BrokerServer {
         }
         var options = HTTPServerOptions()
         options.name = "registry"
+        options.limits.maxBodyBytes = 4 << 20  // schemas are small; 64 connections × 4 MiB bounds memory
         var transports: [String: HTTPTransportFactory] = [:]
         if addresses.contains(where: { $0.scheme == "https" }) {
             let context: ReloadingTLSContext
