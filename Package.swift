@@ -60,6 +60,6 @@ let package = Package(
         .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], swiftSettings: strict),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient", "SchemaRegistry", "HTTPServer", "Compression"], swiftSettings: strict),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient", "Security", "TLS", "SchemaRegistry", "HTTPServer", "Compression"], swiftSettings: strict),
     ]
 )

@@ -16,6 +16,7 @@ static inline long sluice_SSL_set_mode(SSL *ssl, long mode) { return SSL_set_mod
 static inline long sluice_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode) {
     return SSL_CTX_set_session_cache_mode(ctx, mode);
 }
+static inline void sluice_SSL_CTX_set_read_ahead(SSL_CTX *ctx, int yes) { SSL_CTX_set_read_ahead(ctx, yes); }
 static inline int sluice_TLS1_2_VERSION(void) { return TLS1_2_VERSION; }
 static inline int sluice_TLS1_3_VERSION(void) { return TLS1_3_VERSION; }
 static inline long sluice_SSL_MODE_ENABLE_PARTIAL_WRITE(void) { return SSL_MODE_ENABLE_PARTIAL_WRITE; }

@@ -99,6 +99,10 @@ public final class TLSContext: @unchecked Sendable {
         + "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
         + "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
+    /// TLS 1.3 suites when none are configured: OpenSSL's set, AES-128-GCM first (as fast as the
+    /// hardware allows and 128-bit secure; OpenSSL's default puts AES-256 first).
+    public static let defaultTLS13Suites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+
     let ctx: OpaquePointer
     public let isServer: Bool
 
@@ -118,6 +122,7 @@ public final class TLSContext: @unchecked Sendable {
         try context.applyVersions(settings.versions)
         try context.applyCiphers(settings.cipherSuites)
         SSL_CTX_set_options(ctx, sluice_SSL_OP_server_defaults())
+        context.applyReadAhead()
         _ = sluice_SSL_CTX_set_session_cache_mode(ctx, Int(SSL_SESS_CACHE_OFF))
         guard SSL_CTX_use_certificate_chain_file(ctx, settings.certificateChainPath) == 1 else {
             throw TLSError.fromQueue("certificate chain \(settings.certificateChainPath)")
@@ -150,6 +155,7 @@ public final class TLSContext: @unchecked Sendable {
         guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw TLSError.fromQueue("SSL_CTX_new") }
         let context = TLSContext(ctx: ctx, isServer: false)
         try context.applyVersions(settings.versions)
+        context.applyReadAhead()
         if let trust = settings.trustStorePath {
             guard SSL_CTX_load_verify_locations(ctx, trust, nil) == 1 else {
                 throw TLSError.fromQueue("truststore \(trust)")
@@ -167,6 +173,13 @@ public final class TLSContext: @unchecked Sendable {
             }
         }
         return context
+    }
+
+    /// Read whole socket buffers (up to 64 KiB) instead of a record header and then its body:
+    /// half the read(2) calls or fewer on a busy connection.
+    private func applyReadAhead() {
+        sluice_SSL_CTX_set_read_ahead(ctx, 1)
+        SSL_CTX_set_default_read_buffer_len(ctx, 64 * 1024)
     }
 
     private func applyVersions(_ versions: Set<TLSVersion>) throws(TLSError) {
@@ -206,8 +219,9 @@ public final class TLSContext: @unchecked Sendable {
             // Only TLS 1.3 suites named: TLS 1.2 gets none, so it cannot be negotiated.
             _ = SSL_CTX_set_cipher_list(ctx, "aNULL:!aNULL")
         }
-        if !tls13.isEmpty {
-            guard SSL_CTX_set_ciphersuites(ctx, tls13.joined(separator: ":")) == 1 else {
+        let suites13 = tls13.isEmpty ? Self.defaultTLS13Suites : tls13.joined(separator: ":")
+        do {
+            guard SSL_CTX_set_ciphersuites(ctx, suites13) == 1 else {
                 throw TLSError.fromQueue("ssl.cipher.suites (TLS 1.3)")
             }
         }

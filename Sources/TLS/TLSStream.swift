@@ -30,8 +30,12 @@ public final class TLSStream {
         guard let ssl = SSL_new(context.ctx) else { throw TLSError.fromQueue("SSL_new") }
         self.ssl = ssl
         self.context = context
-        _ = sluice_SSL_set_mode(ssl, sluice_SSL_MODE_ENABLE_PARTIAL_WRITE()
-            | sluice_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER() | sluice_SSL_MODE_RELEASE_BUFFERS())
+        // Whole writes (no SSL_MODE_ENABLE_PARTIAL_WRITE): one SSL_write covers every record of the
+        // offered bytes instead of one call per 16 KiB record. After wantWrite the caller offers the
+        // same leading bytes again, possibly more, from wherever they now live (moving buffer).
+        // Not SSL_MODE_RELEASE_BUFFERS: it frees the record buffers whenever they drain, which is
+        // an allocation per read or write at full speed; ~100 KiB per connection is the price.
+        _ = sluice_SSL_set_mode(ssl, sluice_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER())
         guard SSL_set_fd(ssl, fd) == 1 else { throw TLSError.fromQueue("SSL_set_fd") }
         if context.isServer {
             SSL_set_accept_state(ssl)
@@ -65,8 +69,8 @@ public final class TLSStream {
         return rc > 0 ? .bytes(Int(rc)) : classify(rc)
     }
 
-    /// Encrypts and sends up to `count` bytes from `buffer` (at least one record's worth unless it
-    /// would block). After `.wantWrite`, call again with the same leading bytes.
+    /// Encrypts and sends all `count` bytes from `buffer`, or reports `.wantWrite` after sending
+    /// part of them; then call again with the same leading bytes (and at least as many).
     public func write(_ buffer: UnsafeRawPointer, _ count: Int) -> IOResult {
         ERR_clear_error()
         let rc = SSL_write(ssl, buffer, Int32(clamping: count))

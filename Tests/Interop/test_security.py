@@ -51,8 +51,26 @@ def rdkafka_conf(broker, certs, mechanism, user="alice", password=None, listener
     return conf
 
 
-def create_topic(conf, topic, partitions=1):
+def auth_errors(conf, seconds=3.0):
+    """Errors librdkafka reports for a client that only tries to connect (error_cb)."""
+    errors = []
+    producer = Producer(dict(conf, error_cb=errors.append))
+    deadline = time.time() + seconds
+    while time.time() < deadline and not errors:
+        producer.poll(0.2)
+    return errors
+
+
+def admin_client(conf):
+    """An AdminClient; with an oauth_cb, librdkafka asks for the token only when polled."""
     admin = AdminClient(conf)
+    if "oauth_cb" in conf:
+        admin.poll(0.5)
+    return admin
+
+
+def create_topic(conf, topic, partitions=1):
+    admin = admin_client(conf)
     futures = admin.create_topics([NewTopic(topic, partitions, 1)])
     futures[topic].result(timeout=30)
 
@@ -153,14 +171,10 @@ def test_kcat_over_sasl_ssl_scram(secure_broker, dev_certs, mechanism):
 
 @pytest.mark.parametrize("user,password", [("alice", "wrong-password"), ("mallory", "whatever")])
 def test_bad_credentials_are_refused_and_others_keep_working(secure_broker, dev_certs, user, password):
-    errors = []
     conf = rdkafka_conf(secure_broker, dev_certs, "SCRAM-SHA-256", user="alice", password=password)
     conf["sasl.username"] = user
-    conf["error_cb"] = errors.append
-    admin = AdminClient(conf)
-    with pytest.raises(KafkaException):
-        admin.list_topics(timeout=5)
-    assert any(e.code() == -169 or "Authentication failed" in e.str() for e in errors), errors  # _AUTHENTICATION
+    errors = auth_errors(conf)
+    assert any(e.code() == -169 and "Authentication failed" in e.str() for e in errors), errors  # _AUTHENTICATION
     # Unknown user and wrong password look the same to the client.
     assert all("mallory" not in e.str() for e in errors)
     good = AdminClient(rdkafka_conf(secure_broker, dev_certs, "SCRAM-SHA-256"))
@@ -328,3 +342,162 @@ def test_expired_session_without_reauthentication_is_closed(tmp_path, dev_certs)
         assert conn.is_closed()
     finally:
         b.stop()
+
+
+# ---- OAUTHBEARER: tokens minted here, checked by the broker against a JWKS file
+
+from jwt_tokens import TokenKeys  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def oauth_broker(tmp_path_factory, dev_certs):
+    base = tmp_path_factory.mktemp("oauth")
+    keys = TokenKeys.generate(base / "jwks.json")
+    overrides = {"ssl.keystore.location": keystore(dev_certs),
+                 "sasl.enabled.mechanisms": "OAUTHBEARER,SCRAM-SHA-256"}
+    overrides.update(keys.broker_properties())
+    b = BrokerProcess(base / "logs", listeners=["SASL_SSL"], overrides=overrides).start()
+    yield b, keys
+    b.stop()
+
+
+def oauth_conf(broker, certs, token_fn):
+    def oauth_cb(_config):
+        return token_fn(), time.time() + 300
+    return {"bootstrap.servers": broker.endpoint("SASL_SSL"), "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "OAUTHBEARER", "oauth_cb": oauth_cb, "ssl.ca.location": str(certs / "ca.pem")}
+
+
+@pytest.mark.parametrize("key", ["rsa", "ec"])
+def test_confluent_kafka_oauthbearer(oauth_broker, dev_certs, key):
+    b, keys = oauth_broker
+    conf = oauth_conf(b, dev_certs, lambda: keys.valid("alice", key=key))
+    topic = unique("oauth-" + key)
+    create_topic(conf, topic)
+    produce_and_consume(conf, topic, count=50)
+
+
+def test_kafka_python_oauthbearer(oauth_broker, dev_certs):
+    b, keys = oauth_broker
+    topic = unique("oauth-kp")
+    create_topic(oauth_conf(b, dev_certs, lambda: keys.valid("alice")), topic)
+    from kafka import KafkaConsumer, KafkaProducer
+    from kafka.sasl.oauth import AbstractTokenProvider
+
+    class Provider(AbstractTokenProvider):
+        def token(self):
+            return keys.valid("alice", key="ec")
+
+    conf = dict(bootstrap_servers=b.endpoint("SASL_SSL"), security_protocol="SASL_SSL",
+                sasl_mechanism="OAUTHBEARER", sasl_oauth_token_provider=Provider(),
+                ssl_cafile=str(dev_certs / "ca.pem"))
+    producer = KafkaProducer(**conf)
+    for i in range(20):
+        producer.send(topic, b"o%d" % i)
+    producer.flush()
+    producer.close()
+    consumer = KafkaConsumer(topic, auto_offset_reset="earliest", consumer_timeout_ms=5000, **conf)
+    values = [m.value for m in consumer]
+    consumer.close()
+    assert values == [b"o%d" % i for i in range(20)]
+
+
+@pytest.mark.parametrize("case", ["expired", "not_yet_valid", "wrong_audience", "wrong_issuer",
+                                  "untrusted_key", "alg_none"])
+def test_bad_tokens_are_refused(oauth_broker, dev_certs, case):
+    b, keys = oauth_broker
+    errors = auth_errors(oauth_conf(b, dev_certs, lambda: getattr(keys, case)("alice")))
+    assert any(e.code() == -169 for e in errors), errors
+    good = admin_client(oauth_conf(b, dev_certs, lambda: keys.valid("bob")))
+    assert good.list_topics(timeout=10).brokers
+
+
+def test_jwks_file_replaced_at_run_time(oauth_broker, dev_certs):
+    """A token signed by a key that is not in the set is refused until the set lists its key."""
+    b, keys = oauth_broker
+    from jwt_tokens import SigningKey
+    newcomer = SigningKey.ec(kid="rotated-1")
+    token = lambda: newcomer.mint(__import__("jwt_tokens").claims("carol"))  # noqa: E731
+    conf = oauth_conf(b, dev_certs, token)
+    assert any(e.code() == -169 for e in auth_errors(conf))
+    keys.write_jwks([keys.rsa, keys.ec, newcomer])
+    time.sleep(1.5)  # the broker re-checks the file at most once a second
+    assert admin_client(oauth_conf(b, dev_certs, token)).list_topics(timeout=10).brokers
+
+
+# ---- raw SASL PLAIN over SASL_PLAINTEXT, for the throttle and audit tests
+
+def raw_plain_login(port, user, password):
+    """SaslHandshake v1 + SaslAuthenticate v1 with PLAIN; returns (error_code, error_message)."""
+    conn = RawConnection(port)
+    try:
+        payload = struct.pack(">hhi", 17, 1, 1) + string16("raw-test") + string16("PLAIN")
+        conn.send(struct.pack(">i", len(payload)) + payload)
+        conn.read_frame()
+        token = b"\x00" + user.encode() + b"\x00" + password.encode()
+        payload = struct.pack(">hhi", 36, 1, 2) + string16("raw-test") + struct.pack(">i", len(token)) + token
+        conn.send(struct.pack(">i", len(payload)) + payload)
+        frame = conn.read_frame()
+        error = struct.unpack(">h", frame[4:6])[0]
+        n = struct.unpack(">h", frame[6:8])[0]
+        message = frame[8:8 + n].decode() if n >= 0 else None
+        return error, message
+    finally:
+        conn.close()
+
+
+def test_failed_logins_slow_down_then_refuse_and_are_audited(tmp_path):
+    data = tmp_path / "logs"
+    sluice("users", "add", "--user", "alice", "--password", PASSWORDS["alice"], "--data-dir", str(data))
+    b = BrokerProcess(data, listeners=["SASL_PLAINTEXT"], overrides={
+        "sasl.login.failures.free": "1", "sasl.login.failures.refuse": "4",
+        "connection.failed.authentication.delay.ms": "100", "audit.log.sync.interval.ms": "0"}).start()
+    try:
+        port = b.listeners["SASL_PLAINTEXT"]
+        assert raw_plain_login(port, "alice", PASSWORDS["alice"]) == (0, None)
+        timings = []
+        for _ in range(4):
+            start = time.time()
+            error, message = raw_plain_login(port, "alice", "wrong")
+            timings.append(time.time() - start)
+            assert error == 58 and "Invalid username or password" in message
+        # The first failure is free; later answers are held back (100 ms, then 200 ms ...).
+        assert timings[0] < 0.09 and timings[2] >= 0.09 and timings[3] >= 0.18, timings
+        error, message = raw_plain_login(port, "alice", PASSWORDS["alice"])
+        assert error == 58 and "Too many failed logins" in message, message
+    finally:
+        b.stop()
+    audit_dir = data / "audit"
+    result = sluice("audit", "verify", "--dir", str(audit_dir), check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (audit_dir / "audit.log").read_text()
+    assert text.count('"decision":"failure"') >= 5 and '"decision":"success"' in text
+    assert "wrong" not in text and PASSWORDS["alice"] not in text  # no credential in the audit log
+    # An edited line is detected and named.
+    lines = text.splitlines(keepends=True)
+    lines[1] = lines[1].replace("failure", "success", 1) if "failure" in lines[1] else lines[1].replace("success", "failure", 1)
+    (audit_dir / "audit.log").write_text("".join(lines))
+    result = sluice("audit", "verify", "--dir", str(audit_dir), check=False)
+    assert result.returncode != 0
+    assert "audit.log:" in (result.stdout + result.stderr)
+
+
+def test_client_certificate_principal_is_mapped(tmp_path, dev_certs):
+    data = tmp_path / "logs"
+    b = BrokerProcess(data, listeners=["SSL"], overrides={
+        "ssl.keystore.location": keystore(dev_certs), "ssl.truststore.location": dev_certs / "ca.pem",
+        "ssl.client.auth": "required", "audit.log.sync.interval.ms": "0",
+        "ssl.principal.mapping.rules": "RULE:^CN=([^,]+),OU=clients.*$/$1/L,DEFAULT"}).start()
+    try:
+        conf = {"bootstrap.servers": b.endpoint("SSL"), "security.protocol": "SSL",
+                "ssl.ca.location": str(dev_certs / "ca.pem"),
+                "ssl.certificate.location": str(dev_certs / "client-alice.pem"),
+                "ssl.key.location": str(dev_certs / "client-alice-key.pem")}
+        assert AdminClient(conf).list_topics(timeout=10).brokers
+        # Without a client certificate, `required` refuses the handshake.
+        no_cert = {k: v for k, v in conf.items() if not k.startswith("ssl.certificate") and not k.startswith("ssl.key")}
+        assert any(e.code() in (-195, -169, -185) for e in auth_errors(no_cert))
+    finally:
+        b.stop()
+    text = (data / "audit" / "audit.log").read_text()
+    assert '"principal":"User:alice"' in text, text

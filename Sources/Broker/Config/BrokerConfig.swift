@@ -119,7 +119,7 @@ public enum BrokerConfigs {
         .init("ssl.protocol", .string, "TLSv1.3", .oneOf(["TLS", "TLSv1.2", "TLSv1.3"])),
         .init("ssl.cipher.suites", .list, ""),
         .init("sasl.enabled.mechanisms", .list, "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
-              .listOf(["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"])),
+                    .listOf(["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"])),
         .init("sasl.server.max.receive.size", .int, "524288", .atLeast(512)),
         .init("connections.max.reauth.ms", .long, "0", .atLeast(0)),
         .init("sasl.oauthbearer.jwks.endpoint.url", .string, nil),
@@ -128,6 +128,18 @@ public enum BrokerConfigs {
         .init("sasl.oauthbearer.sub.claim.name", .string, "sub"),
         .init("sasl.oauthbearer.scope.claim.name", .string, "scope"),
         .init("sasl.oauthbearer.clock.skew.seconds", .int, "30", .atLeast(0)),
+        // Failed logins per source address (Kafka has only the fixed delay).
+        .init("connection.failed.authentication.delay.ms", .long, "250", .atLeast(0)),
+        .init("sasl.login.failures.free", .int, "3", .atLeast(0)),
+        .init("sasl.login.failures.refuse", .int, "20", .atLeast(1)),
+        .init("sasl.login.lockout.ms", .long, "60000", .atLeast(0)),
+        // The audit log (ours; Kafka has none).
+        .init("audit.log.enable", .boolean, "true"),
+        .init("audit.log.dir", .string, nil),
+        .init("audit.log.max.bytes", .int, "104857600", .atLeast(4096)),
+        .init("audit.log.max.files", .int, "10", .atLeast(1)),
+        .init("audit.log.sync.interval.ms", .long, "1000", .atLeast(0)),
+        .init("audit.log.allow.resources", .string, ""),
         // Schema registry (issue 6; Sources/Broker/Schemas). Empty listeners: no registry.
         .init("schema.registry.listeners", .list, ""),
         .init("schema.registry.authentication.method", .string, "NONE", .oneOf(["NONE", "BASIC"])),

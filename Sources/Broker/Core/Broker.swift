@@ -111,12 +111,19 @@ public final class Broker: FrameHandler, Sendable {
 
     public func transportSecured(_ connection: any ConnectionContext, _ transport: TransportSecurity) {
         let session = connection as! ClientSession
-        let principal = transport.peerSubject.map { security.principal(forCertificateSubject: $0) }
+        session.state.withLock { $0.transport = transport }
+        // SSL listeners: a verified client certificate names the principal (SASL listeners take
+        // SASL's); without one the peer stays ANONYMOUS, as in Kafka.
+        guard session.securityProtocol == .ssl, let subject = transport.peerSubject else { return }
+        let principal = security.principal(forCertificateSubject: subject)
         session.state.withLock {
-            $0.transport = transport
-            // SSL listeners: the certificate names the principal (SASL listeners take SASL's).
-            if session.securityProtocol == .ssl, let principal { $0.principal = principal }
+            if let principal { $0.principal = principal } else { $0.rejected = true }
         }
+        security.record(AuditEvent(
+            kind: .authentication, principal: principal, client: session.info.peerAddress,
+            listener: session.info.listenerName, api: "TLS", decision: principal == nil ? .failure : .success,
+            detail: principal == nil ? "no ssl.principal.mapping.rules rule matches the certificate subject"
+                : "client certificate, \(transport.protocolVersion)"))
     }
 
     public func connectionClosed(_ connection: any ConnectionContext) {
@@ -126,12 +133,14 @@ public final class Broker: FrameHandler, Sendable {
     public func handleFrame(_ frame: [UInt8], connection: any ConnectionContext, slot: ResponseSlot) {
         let session = connection as! ClientSession
         let gate = session.state.withLock { s -> SaslGate in
+            if s.rejected { return .rejected }
             if s.rawTokens { return .rawToken }
             if !s.authenticated { return .unauthenticated }
             if let expiry = s.sessionExpiryMs, SystemClock.nowMs() >= expiry { return .expired }
             return .open(s.principal)
         }
         if case .rawToken = gate { return handleRawSaslToken(frame, session: session, slot: slot) }
+        if case .rejected = gate { return slot.closeConnection() }
         var reader = WireReader(frame)
         var header: RequestContext
         do {
@@ -149,7 +158,7 @@ public final class Broker: FrameHandler, Sendable {
                 return slot.closeConnection()
             }
             header.principal = session.principal
-        case .rawToken:
+        case .rawToken, .rejected:
             break
         }
         header.session = session
@@ -213,13 +222,16 @@ public final class Broker: FrameHandler, Sendable {
 
     /// Background work: flush.ms and retention. Called by the server's maintenance thread.
     public func tick() {
-        replicas.tick(now: SystemClock.nowMs())
+        let now = SystemClock.nowMs()
+        replicas.tick(now: now)
+        security.tick(now: now)
     }
 
     public func shutdown() {
         groups.stop()
         purgatory.stop()
         replicas.closeAll()
+        security.close()
     }
 }
 

@@ -38,6 +38,13 @@ final class ClientSession: ConnectionContext {
         var transport: TransportSecurity?
         /// Failed SASL exchanges on this connection.
         var failures = 0
+        /// The current exchange got its first message (the login throttle was consulted).
+        var exchangeStarted = false
+        /// The login throttle's delay for the current exchange's final answer.
+        var throttleDelayMs: Int64 = 0
+        /// A client certificate was presented that no `ssl.principal.mapping.rules` rule maps:
+        /// the connection is closed at its first frame.
+        var rejected = false
     }
 
     let info: ConnectionInfo

@@ -21,6 +21,17 @@ public final class BrokerSecurity: Sendable {
     let fakeSaltSecret: [UInt8]
     /// `sasl.enabled.mechanisms`, in the configured order (SaslHandshake lists them).
     let enabledMechanisms: [String]
+    /// `ssl.principal.mapping.rules` (KIP-371) for client certificates.
+    let principalMapper: PrincipalMapper
+    /// OAUTHBEARER: token checks and the JWKS file (only when the mechanism is enabled).
+    let oauth: (validator: JwtValidator, keys: JwksStore)?
+    /// Failed logins per source address: answers slow down, then the address is refused a while.
+    let loginThrottle: LoginThrottle
+    /// One JSON line per authentication outcome, denial, chosen allow and security change.
+    let audit: AuditLog?
+    /// Which allowed decisions are audited (`audit.log.allow.resources`).
+    let auditAllows: AuditAllowFilter
+    private let auditFailed = Atomic<Bool>(false)
 
     init(config: BrokerConfig) throws {
         enabled = !(config.string("authorizer.class.name") ?? "").isEmpty
@@ -51,6 +62,54 @@ public final class BrokerSecurity: Sendable {
             throw ConfigError("\(config.logDirectory)/\(CredentialStore.fileName): \(error.description)")
         }
         fakeSaltSecret = try Self.loadOrCreateSecret(path: config.logDirectory + "/sasl-secret")
+        let free = config.int("sasl.login.failures.free")
+        let refuseAfter = config.int("sasl.login.failures.refuse")
+        guard refuseAfter > free else {
+            throw ConfigError("sasl.login.failures.refuse (\(refuseAfter)) must be above sasl.login.failures.free (\(free))")
+        }
+        loginThrottle = LoginThrottle(config: LoginThrottleConfig(
+            freeFailures: free, baseDelayMs: config.int64("connection.failed.authentication.delay.ms"),
+            refuseAfter: refuseAfter, lockoutMs: config.int64("sasl.login.lockout.ms")))
+        do {
+            principalMapper = try PrincipalMapper(rules: config.string("ssl.principal.mapping.rules"))
+        } catch {
+            throw ConfigError(error.description)
+        }
+        if enabledMechanisms.contains(SaslMechanisms.oauthBearer) {
+            guard let url = config.string("sasl.oauthbearer.jwks.endpoint.url"), !url.isEmpty else {
+                throw ConfigError("OAUTHBEARER is enabled but sasl.oauthbearer.jwks.endpoint.url is not set (a file:// URL of a JWKS)")
+            }
+            var properties: [String: String] = [:]
+            for key in ["sasl.oauthbearer.expected.issuer", "sasl.oauthbearer.expected.audience",
+                        "sasl.oauthbearer.sub.claim.name", "sasl.oauthbearer.scope.claim.name",
+                        "sasl.oauthbearer.clock.skew.seconds"] {
+                if let value = config.string(key) { properties[key] = value }
+            }
+            do {
+                let validator = JwtValidator(config: try OAuthBearerConfig(properties: properties))
+                oauth = (validator, try JwksStore(url: url, nowMs: SystemClock.nowMs()))
+            } catch {
+                throw ConfigError("OAUTHBEARER: \(error)")
+            }
+        } else {
+            oauth = nil
+        }
+        do {
+            auditAllows = try AuditAllowFilter(config.string("audit.log.allow.resources") ?? "")
+            if config.bool("audit.log.enable") {
+                let directory = config.string("audit.log.dir").flatMap { $0.isEmpty ? nil : $0 }
+                    ?? config.logDirectory + "/audit"
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                audit = try AuditLog(config: AuditLogConfig(
+                    directory: directory, maxBytes: config.int("audit.log.max.bytes"),
+                    maxFiles: config.int("audit.log.max.files"),
+                    syncIntervalMs: config.int64("audit.log.sync.interval.ms")), nowMs: SystemClock.nowMs())
+            } else {
+                audit = nil
+            }
+        } catch let error as AuditError {
+            throw ConfigError("audit log: \(error.description)")
+        }
         authorizerState = Mutex(Authorizer(policy: policy, apiAcls: apiAcls, superUsers: superUsers,
                                            apiAclsEnabled: config.bool("acls.api.enabled")))
     }
@@ -63,6 +122,28 @@ public final class BrokerSecurity: Sendable {
             throw ConfigError("cannot write \(path)")
         }
         return secret
+    }
+
+    /// Appends one audit line. A failing audit log is reported once on stderr and the broker keeps
+    /// serving (an operator choice we document; failing closed would let a full disk stop the cluster).
+    func record(_ event: AuditEvent) {
+        guard let audit else { return }
+        do {
+            try audit.record(event, nowMs: SystemClock.nowMs())
+        } catch {
+            if !auditFailed.exchange(true, ordering: .relaxed) {
+                FileHandle.standardError.write(Data("sluice: audit log write failed: \(error.description)\n".utf8))
+            }
+        }
+    }
+
+    /// Periodic work from the maintenance thread: the audit log's fdatasync.
+    func tick(now: Int64) {
+        try? audit?.sync(nowMs: now)
+    }
+
+    func close() {
+        try? audit?.close()
     }
 
     /// The current credential snapshot.

@@ -1,3 +1,4 @@
+import Dispatch
 import KafkaProtocol
 import Security
 
@@ -11,6 +12,8 @@ enum SaslGate {
     case expired
     /// After SaslHandshake v0: the frame is a bare SASL token, not a Kafka request.
     case rawToken
+    /// The client certificate maps to no principal: close.
+    case rejected
 }
 
 /// The outcome of one SASL token, shared by SaslAuthenticate and the raw-token mode.
@@ -23,6 +26,8 @@ struct SaslTokenOutcome {
     var closeAfterResponse = false
     /// The exchange succeeded with this message.
     var authenticated = false
+    /// Hold the answer back this long (the login throttle's delay for this address).
+    var delayMs: Int64 = 0
 }
 
 extension BrokerSecurity {
@@ -36,15 +41,20 @@ extension BrokerSecurity {
             return ScramServer(mechanism: .sha256, credentials: credentials, fakeSaltSecret: fakeSaltSecret)
         case ScramMechanism.sha512.mechanismName:
             return ScramServer(mechanism: .sha512, credentials: credentials, fakeSaltSecret: fakeSaltSecret)
+        case SaslMechanisms.oauthBearer:
+            guard let oauth else { return nil }
+            return OAuthBearerServer(validator: oauth.validator, keys: oauth.keys.keys(nowMs: SystemClock.nowMs()),
+                                     clock: { SystemClock.nowMs() })
         default:
             return nil
         }
     }
 
-    /// The principal of a verified client certificate (`ssl.principal.mapping.rules`; DEFAULT
-    /// takes the whole RFC 2253 subject, as Kafka does).
-    func principal(forCertificateSubject subject: String) -> String {
-        "User:" + subject
+    /// The principal of a verified client certificate by `ssl.principal.mapping.rules` (DEFAULT
+    /// takes the whole RFC 2253 subject, as Kafka does); nil when no rule matches (Kafka then
+    /// fails the connection).
+    func principal(forCertificateSubject subject: String) -> String? {
+        (try? principalMapper.map(subject)).map { "User:" + $0 }
     }
 }
 
@@ -85,28 +95,52 @@ extension Broker {
         throws(DecodeError) -> HandlerOutcome {
         let request = try SaslAuthenticateRequest(from: &r, version: header.apiVersion)
         guard let session = header.session else { return .close(reason: "no session") }
-        let outcome = saslStep(request.authBytes, session: session, slot: slot)
+        let outcome = saslStep(request.authBytes, session: session, api: "SaslAuthenticate")
         var response = SaslAuthenticateResponse()
         response.errorCode = outcome.errorCode
         response.errorMessage = outcome.errorMessage
         response.authBytes = outcome.serverBytes
         response.sessionLifetimeMs = outcome.sessionLifetimeMs
-        return outcome.closeAfterResponse ? .respondThenClose(response) : .respond(response)
+        let answer = ResponseFramer.frame(response, apiKey: header.apiKey, version: header.apiVersion,
+                                          correlationId: header.correlationId)
+        deliver(outcome, answer, slot)
+        return .deferred
     }
 
     /// A bare token after SaslHandshake v0: answered with the bare server message; a failure
     /// closes the connection without an answer (the raw mode has no way to carry an error).
     func handleRawSaslToken(_ frame: [UInt8], session: ClientSession, slot: ResponseSlot) {
-        let outcome = saslStep(frame, session: session, slot: slot)
-        if outcome.closeAfterResponse { return slot.closeConnection() }
-        slot.complete(outcome.serverBytes)
+        let outcome = saslStep(frame, session: session, api: "SaslHandshake(v0 token)")
+        deliver(outcome, outcome.closeAfterResponse ? nil : outcome.serverBytes, slot)
     }
 
-    /// Feeds one client message to the connection's mechanism and applies the result.
-    func saslStep(_ message: [UInt8], session: ClientSession, slot: ResponseSlot) -> SaslTokenOutcome {
+    /// Sends a SASL answer now or after the login throttle's delay; lifts the pre-authentication
+    /// limits once authenticated (before the next frame is read: the answer is what releases it).
+    private func deliver(_ outcome: SaslTokenOutcome, _ answer: [UInt8]?, _ slot: ResponseSlot) {
+        let send: @Sendable () -> Void = {
+            if outcome.authenticated { slot.liftConnectionRestriction() }
+            switch (answer, outcome.closeAfterResponse) {
+            case (let bytes?, false): slot.complete(bytes)
+            case (let bytes?, true): slot.completeThenClose(bytes)
+            case (nil, _): slot.closeConnection()
+            }
+        }
+        if outcome.delayMs > 0 {
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(outcome.delayMs)), execute: send)
+        } else {
+            send()
+        }
+    }
+
+    /// Feeds one client message to the connection's mechanism and applies the result: the login
+    /// throttle per source address, the session's principal and lifetime, the audit line.
+    func saslStep(_ message: [UInt8], session: ClientSession, api: String) -> SaslTokenOutcome {
         var outcome = SaslTokenOutcome()
         let now = SystemClock.nowMs()
         let reauthMs = config.int64("connections.max.reauth.ms")
+        let address = session.info.peerHost
+        var mechanismName = ""
+        var failureMessage: String?
         session.state.withLock { s in
             guard var mechanism = s.mechanism else {
                 outcome.errorCode = KafkaError.illegalSaslState.rawValue
@@ -114,43 +148,75 @@ extension Broker {
                 outcome.closeAfterResponse = true
                 return
             }
+            mechanismName = mechanism.mechanismName
+            if !s.exchangeStarted {
+                s.exchangeStarted = true
+                switch security.loginThrottle.check(address: address, nowMs: now) {
+                case .allow: s.throttleDelayMs = 0
+                case .delay(let ms): s.throttleDelayMs = ms
+                case .refuse(let retryAfter):
+                    s.mechanism = nil
+                    s.exchangeStarted = false
+                    outcome.errorCode = KafkaError.saslAuthenticationFailed.rawValue
+                    outcome.errorMessage = LoginDecision.refuse(retryAfterMs: retryAfter).message
+                    outcome.closeAfterResponse = true
+                    failureMessage = outcome.errorMessage
+                    return
+                }
+            }
             let step = mechanism.step(message)
             switch step {
             case .challenge(let bytes):
                 s.mechanism = mechanism
                 outcome.serverBytes = bytes
+                return
             case .success(let user, let final):
                 let principal = "User:" + user
-                s.mechanism = nil
-                s.rawTokens = false
                 if s.reauthenticating && principal != s.principal {
                     outcome.errorCode = KafkaError.saslAuthenticationFailed.rawValue
                     outcome.errorMessage = "Re-authentication must keep the same principal"
                     outcome.closeAfterResponse = true
-                    return
-                }
-                outcome.authenticated = true
-                s.lastMechanism = mechanism.mechanismName
-                s.principal = principal
-                s.authenticated = true
-                s.reauthenticating = false
-                outcome.serverBytes = final ?? []
-                if reauthMs > 0 {
-                    s.sessionExpiryMs = now + reauthMs
-                    outcome.sessionLifetimeMs = reauthMs
+                    failureMessage = outcome.errorMessage
+                } else {
+                    outcome.authenticated = true
+                    s.lastMechanism = mechanism.mechanismName
+                    s.principal = principal
+                    s.authenticated = true
+                    outcome.serverBytes = final ?? []
+                    // KIP-368: with connections.max.reauth.ms set, the session ends at the earlier of
+                    // that and the credential's own expiry (an OAuth token's exp).
+                    if reauthMs > 0 {
+                        var lifetime = reauthMs
+                        if let expiry = mechanism.credentialExpiresAtMs { lifetime = min(lifetime, max(0, expiry - now)) }
+                        s.sessionExpiryMs = now + lifetime
+                        outcome.sessionLifetimeMs = lifetime
+                    }
                 }
             case .failure(let failure):
-                s.mechanism = nil
                 s.failures += 1
                 outcome.errorCode = KafkaError.saslAuthenticationFailed.rawValue
                 outcome.errorMessage = failure.message
                 outcome.serverBytes = failure.serverFinal ?? []
                 outcome.closeAfterResponse = true
+                failureMessage = failure.message
             }
+            // The exchange is over, whatever its outcome.
+            outcome.delayMs = s.throttleDelayMs
+            s.mechanism = nil
+            s.rawTokens = false
+            s.reauthenticating = false
+            s.exchangeStarted = false
+            s.throttleDelayMs = 0
         }
-        if outcome.authenticated {
-            // The server's limits apply from the next frame on.
-            slot.liftConnectionRestriction()
+        if outcome.authenticated || failureMessage != nil {
+            if failureMessage != nil && outcome.errorCode == KafkaError.saslAuthenticationFailed.rawValue {
+                security.loginThrottle.recordFailure(address: address, nowMs: now)
+            }
+            security.record(AuditEvent(
+                kind: .authentication, principal: outcome.authenticated ? session.principal : nil,
+                client: session.info.peerAddress, listener: session.info.listenerName, api: api,
+                decision: outcome.authenticated ? .success : .failure,
+                detail: mechanismName + (failureMessage.map { ": " + $0 } ?? "")))
         }
         return outcome
     }
