@@ -39,7 +39,10 @@ extension BrokerServer {
             transports["https"] = TLSHTTPTransport.factory(context, timeoutMs: timeoutMs)
         }
         var bearer: BearerValidation?
-        if let url = config.string("sasl.oauthbearer.jwks.endpoint.url"), !url.isEmpty {
+        if let shared = broker.security.oauth {
+            // OAUTHBEARER is on for the Kafka listeners: the same key store and validator.
+            bearer = BearerValidation(keys: shared.keys, validator: shared.validator)
+        } else if let url = config.string("sasl.oauthbearer.jwks.endpoint.url"), !url.isEmpty {
             var properties: [String: String] = [:]
             for key in ["sasl.oauthbearer.expected.issuer", "sasl.oauthbearer.expected.audience", "sasl.oauthbearer.sub.claim.name",
                         "sasl.oauthbearer.scope.claim.name", "sasl.oauthbearer.clock.skew.seconds"] {
