@@ -13,6 +13,7 @@ enum Bench {
         switch sub {
         case "produce": try produce(options)
         case "consume": try consume(options)
+        case "validation": try validation(options)
         default: throw CLIError("unknown bench subcommand '\(sub)'")
         }
     }
@@ -163,4 +164,24 @@ enum Bench {
         print(String(format: "RESULT mode=consume topic=%@ records=%d secs=%.3f records_per_s=%.0f MB_per_s=%.2f",
                      topic, records, seconds, Double(records) / seconds, Double(bytes) / 1e6 / seconds))
     }
+
+    /// `bench validation --schema-file F --value-file F`: CPU per batch of produce preparation and
+    /// of schema validation in id and payload mode (no broker needed).
+    static func validation(_ options: Options) throws {
+        let schemaPath = try options.required("schema-file")
+        let valuePath = try options.required("value-file")
+        guard let schema = try? String(contentsOfFile: schemaPath, encoding: .utf8),
+              let value = FileManager.default.contents(atPath: valuePath) else {
+            throw CLIError("cannot read \(schemaPath) or \(valuePath)")
+        }
+        let perBatch = try options.int("batch-records", default: 256)
+        let r = try SchemaValidationBench.run(schema: schema, value: Array(value), recordsPerBatch: perBatch,
+                                              iterations: try options.int("iterations", default: 2000))
+        func f(_ x: Double) -> String { String(format: "%.1f", x) }
+        print("RESULT mode=validation records_per_batch=\(r.recordsPerBatch) batch_bytes=\(r.batchBytes) "
+              + "prepare_us=\(f(r.prepareNs / 1000)) id_us=\(f(r.idNs / 1000)) payload_us=\(f(r.payloadNs / 1000)) "
+              + "id_ns_per_record=\(f(r.idNs / Double(perBatch))) payload_ns_per_record=\(f(r.payloadNs / Double(perBatch))) "
+              + "id_vs_prepare_pct=\(f(100 * r.idNs / r.prepareNs))")
+    }
 }
+

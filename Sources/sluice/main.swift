@@ -29,6 +29,7 @@ let usage = """
       bench produce --topic T [--num-records N] [--record-size B] [--acks 0|1|all] [--partitions P]
                [--batch-size B] [--compression C] [--in-flight N] [--value-file F]
       bench consume --topic T [--num-records N]
+      bench validation --schema-file F --value-file F [--batch-records N]   (CPU cost of schema validation)
 
       users add|passwd --user U [--password P] [--iterations N]   (password from stdin if not given)
       users list | users delete --user U        (offline, on --data-dir DIR or the config's log.dirs)

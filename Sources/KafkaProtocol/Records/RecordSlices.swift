@@ -38,24 +38,45 @@ extension RecordBatches {
         try walk(plain, from: 0, to: plain.count, count: count, body)
     }
 
+    /// A light walk: per record only the declared length, the key and the value are read; the
+    /// timestamp and offset varints are skipped and the headers jumped over (the batch was
+    /// validated record by record before, so this only needs to stay in bounds).
     private static func walk(_ bytes: [UInt8], from start: Int, to end: Int, count: Int,
                              _ body: (RecordSlice) -> Bool) throws(BatchValidationError) {
         let failure: BatchValidationError? = bytes.withUnsafeBufferPointer { buf in
             var cursor = RecordCursor(buf, from: start, to: end)
             for index in 0..<count {
-                let view: RecordView
-                do { view = try cursor.nextRecord() } catch {
+                do {
+                    let declared = Int(try cursor.varint())
+                    guard declared >= 6, declared <= cursor.remaining else { throw RecordWalkError.truncated }
+                    let recordEnd = cursor.position + declared
+                    var inner = RecordCursor(buf, from: cursor.position, to: recordEnd)
+                    try inner.skip(1)  // attributes
+                    try inner.skipVarint()  // timestamp delta
+                    try inner.skipVarint()  // offset delta
+                    let key = try inner.lengthPrefixed(nullable: true, what: "key")
+                    let value = try inner.lengthPrefixed(nullable: true, what: "value")
+                    cursor.position = recordEnd
+                    let slice = RecordSlice(index: index, buffer: buf,
+                                            key: key.length < 0 ? nil : key.start..<(key.start + key.length),
+                                            value: value.length < 0 ? nil : value.start..<(value.start + value.length))
+                    if !body(slice) { return nil }
+                } catch {
                     return BatchValidationError(code: BatchValidationError.invalidRecord,
                                                 message: "record \(index): \(error)", recordIndex: index)
                 }
-                let slice = RecordSlice(
-                    index: index, buffer: buf,
-                    key: view.keyLength < 0 ? nil : view.keyStart..<(view.keyStart + view.keyLength),
-                    value: view.valueLength < 0 ? nil : view.valueStart..<(view.valueStart + view.valueLength))
-                if !body(slice) { return nil }
             }
             return nil
         }
         if let failure { throw failure }
+    }
+}
+
+extension RecordCursor {
+    /// Skips one varint or varlong (at most 10 bytes).
+    @inline(__always)
+    mutating func skipVarint() throws(RecordWalkError) {
+        for _ in 0..<10 where try byte() & 0x80 == 0 { return }
+        throw .invalidVarint
     }
 }
