@@ -97,6 +97,15 @@ public final class Broker: FrameHandler, Sendable {
         ApiSupport(.deleteGroups, 0...2) { b, h, r, _ throws(DecodeError) in try b.handleDeleteGroups(h, &r) },
         ApiSupport(.offsetDelete, 0...0) { b, h, r, _ throws(DecodeError) in try b.handleOffsetDelete(h, &r) },
         ApiSupport(.describeCluster, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleDescribeCluster(h, &r) },
+        ApiSupport(.describeAcls, 0...3) { b, h, r, _ throws(DecodeError) in try b.handleDescribeAcls(h, &r) },
+        ApiSupport(.createAcls, 0...3) { b, h, r, _ throws(DecodeError) in try b.handleCreateAcls(h, &r) },
+        ApiSupport(.deleteAcls, 0...3) { b, h, r, _ throws(DecodeError) in try b.handleDeleteAcls(h, &r) },
+        ApiSupport(.describeUserScramCredentials, 0...0) { b, h, r, _ throws(DecodeError) in
+            try b.handleDescribeUserScramCredentials(h, &r)
+        },
+        ApiSupport(.alterUserScramCredentials, 0...0) { b, h, r, _ throws(DecodeError) in
+            try b.handleAlterUserScramCredentials(h, &r)
+        },
         ApiSupport(.saslHandshake, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleSaslHandshake(h, &r) },
         ApiSupport(.saslAuthenticate, 0...2) { b, h, r, s throws(DecodeError) in try b.handleSaslAuthenticate(h, &r, s) },
     ]
@@ -220,11 +229,13 @@ public final class Broker: FrameHandler, Sendable {
         return (spec.host, Int32(port))
     }
 
-    /// Background work: flush.ms and retention. Called by the server's maintenance thread.
+    /// Background work: flush.ms and retention; policy and credential hot reload. Called by the
+    /// server's maintenance thread.
     public func tick() {
         let now = SystemClock.nowMs()
         replicas.tick(now: now)
         security.tick(now: now)
+        security.reload(now: Int64(SystemClock.monotonicNs() / 1_000_000))
     }
 
     public func shutdown() {

@@ -8,6 +8,10 @@ import LogStore
 /// anything is written; one batch per partition, as Kafka requires. acks: 0 (no response; the
 /// connection is closed if any partition failed), 1 and -1 (one node: the ISR is this node, so
 /// both are answered once the append returned). v8+ carries the failed batch index.
+/// Authorization (Kafka's): Write on each topic (TOPIC_AUTHORIZATION_FAILED for its partitions,
+/// whether or not it exists); a request with transactional batches needs Write on its
+/// transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED everywhere). Idempotent batches need
+/// nothing more (KIP-679: InitProducerId is where IdempotentWrite is checked).
 extension Broker {
     func handleProduce(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
         -> HandlerOutcome {
@@ -16,12 +20,31 @@ extension Broker {
         var response = ProduceResponse()
         var anyError = false
         let now = SystemClock.nowMs()
+        let access = access(header)
+        // Kafka: transactional batches need Write on the transactional id (else the whole request
+        // fails); each topic needs Write. Checked once per topic, before its existence.
+        var requestError: KafkaError? = nil
+        var deniedTopics = Set<String>()
+        if !access.allowsEverything {
+            if Self.hasTransactionalBatch(request),
+               !(request.transactionalId.map { access.allows(.write, .transactionalId($0)) } ?? false) {
+                requestError = .transactionalIdAuthorizationFailed
+            } else {
+                deniedTopics = access.deniedNames(.write, .topic, request.topicData.lazy.map(\.name))
+            }
+        }
         for t in request.topicData.indices {
             var topicResponse = ProduceResponse.TopicProduceResponse()
             topicResponse.name = request.topicData[t].name
+            let topicError: KafkaError? = requestError
+                ?? (deniedTopics.contains(request.topicData[t].name) ? .topicAuthorizationFailed : nil)
             for p in request.topicData[t].partitionData.indices {
                 var partitionResponse: ProduceResponse.PartitionProduceResponse
-                if acks != 0 && acks != 1 && acks != -1 {
+                if let topicError {
+                    partitionResponse = .init()
+                    partitionResponse.index = request.topicData[t].partitionData[p].index
+                    partitionResponse.errorCode = topicError.rawValue
+                } else if acks != 0 && acks != 1 && acks != -1 {
                     partitionResponse = .init()
                     partitionResponse.index = request.topicData[t].partitionData[p].index
                     partitionResponse.errorCode = KafkaError.invalidRequiredAcks.rawValue
@@ -42,6 +65,17 @@ extension Broker {
             return anyError ? .close(reason: "acks=0 produce failed") : .noResponse
         }
         return .respond(response)
+    }
+
+    /// Kafka's `hasTransactionalRecords`: the first batch of some partition is a v2 batch (magic
+    /// at byte 16) with the transactional attribute (bit 4 of the attributes at bytes 21–22).
+    static func hasTransactionalBatch(_ request: ProduceRequest) -> Bool {
+        request.topicData.contains { topic in
+            topic.partitionData.contains { partition in
+                guard let records = partition.records, records.count > 22, records[16] == 2 else { return false }
+                return records[22] & 0x10 != 0
+            }
+        }
     }
 
     /// Validates and appends one partition's records; the answer for that partition.

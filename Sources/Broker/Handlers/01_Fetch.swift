@@ -8,12 +8,16 @@ import LogStore
 /// is available the request is parked in the purgatory until an append to one of its partitions
 /// satisfies it or `max_wait_ms` passes. Fetch sessions (v7+) are declined: session id 0 makes
 /// clients send full requests. Topic ids (v13+) are not served yet.
+/// Authorization: Read on each topic (TOPIC_AUTHORIZATION_FAILED per partition, checked before
+/// existence, once per request); follower fetches need ClusterAction on the cluster.
 extension Broker {
     func handleFetch(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
         -> HandlerOutcome {
         let request = try FetchRequest(from: &r, version: header.apiVersion)
-        let first = readFetch(request, version: header.apiVersion)
-        if request.maxWaitMs <= 0 || first.bytes >= Int(request.minBytes) || first.hasError || request.topics.isEmpty {
+        let denied = deniedFetchTopics(request, access(header))
+        let first = readFetch(request, version: header.apiVersion, denied: denied)
+        if request.maxWaitMs <= 0 || first.bytes >= Int(request.minBytes) || first.hasError || request.topics.isEmpty
+            || first.readable == 0 {
             // Answered here rather than with `.respond` so the response buffer is allocated once at
             // its final size: growing it by doubling copied and page-faulted the records repeatedly.
             complete(slot, header: header, body: first.response, sizeHint: first.bytes + responseOverhead(request))
@@ -22,7 +26,7 @@ extension Broker {
         let keys = request.topics.flatMap { t in t.partitions.map { PartitionKey(t.topic, $0.partition) } }
         let deadline = SystemClock.monotonicNs() + UInt64(request.maxWaitMs) * 1_000_000
         let operation = DelayedOperation(deadline: deadline, watchKeys: keys) { [self] forced in
-            let result = readFetch(request, version: header.apiVersion)
+            let result = readFetch(request, version: header.apiVersion, denied: denied)
             guard forced || result.bytes >= Int(request.minBytes) || result.hasError else { return false }
             complete(slot, header: header, body: result.response, sizeHint: result.bytes + responseOverhead(request))
             return true
@@ -37,26 +41,50 @@ extension Broker {
         request.topics.reduce(64) { sum, t in sum + 32 + t.topic.utf8.count + 96 * t.partitions.count }
     }
 
+    /// Topics this fetch may not read (checked once per request): a consumer needs Read on each
+    /// topic; a follower fetch (replica id ≥ 0) needs ClusterAction on the cluster for all of them.
+    /// `nil` means every topic is denied.
+    func deniedFetchTopics(_ request: FetchRequest, _ access: RequestAccess) -> Set<String>? {
+        if access.allowsEverything { return [] }
+        if request.replicaId >= 0 { return access.allowsCluster(.clusterAction) ? [] : nil }
+        return access.deniedNames(.read, .topic, request.topics.lazy.map(\.topic))
+    }
+
     struct FetchRead {
         var response: FetchResponse
         var bytes: Int
         var hasError: Bool
+        /// Partitions that passed authorization; with none, the answer goes out at once.
+        var readable: Int
     }
 
-    func readFetch(_ request: FetchRequest, version: Int16) -> FetchRead {
+    /// `denied`: topics answered TOPIC_AUTHORIZATION_FAILED (nil: all). As in Kafka, such
+    /// partitions do not end a wait early; the others are read normally.
+    func readFetch(_ request: FetchRequest, version: Int16, denied: Set<String>? = []) -> FetchRead {
         var response = FetchResponse()
         var total = 0
         var hasError = false
+        var readable = 0
         let limit = min(Int(request.maxBytes), config.int("fetch.max.bytes"))
         for topic in request.topics {
             var topicResponse = FetchResponse.FetchableTopicResponse()
             topicResponse.topic = topic.topic
             topicResponse.topicId = topic.topicId
+            let topicDenied = denied.map { !$0.isEmpty && $0.contains(topic.topic) } ?? true
             for p in topic.partitions {
                 var data = FetchResponse.PartitionData()
                 data.partitionIndex = p.partition
                 data.abortedTransactions = request.isolationLevel == 1 ? [] : nil
                 data.records = []
+                if topicDenied {
+                    data.errorCode = KafkaError.topicAuthorizationFailed.rawValue
+                    data.highWatermark = -1
+                    data.lastStableOffset = -1
+                    data.logStartOffset = -1
+                    topicResponse.partitions.append(data)
+                    continue
+                }
+                readable += 1
                 guard let partition = replicas.partition(topic.topic, p.partition) else {
                     data.errorCode = KafkaError.unknownTopicOrPartition.rawValue
                     data.highWatermark = -1
@@ -91,7 +119,7 @@ extension Broker {
             }
             response.responses.append(topicResponse)
         }
-        return FetchRead(response: response, bytes: total, hasError: hasError)
+        return FetchRead(response: response, bytes: total, hasError: hasError, readable: readable)
     }
 
     /// KIP-320 fencing: a client that knows a newer epoch than ours is ahead (UNKNOWN_LEADER_EPOCH),

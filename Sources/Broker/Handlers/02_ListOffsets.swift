@@ -5,6 +5,7 @@ import LogStore
 /// read_committed), -2 earliest (log start offset), -3 the record with the largest timestamp (v7+),
 /// otherwise the first offset whose timestamp is at or after the one asked for (via .timeindex);
 /// none found → offset -1. v4+ checks the current leader epoch and returns ours.
+/// Authorization: Describe on each topic (TOPIC_AUTHORIZATION_FAILED per partition).
 extension Broker {
     static let latestTimestamp: Int64 = -1
     static let earliestTimestamp: Int64 = -2
@@ -13,10 +14,19 @@ extension Broker {
     func handleListOffsets(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try ListOffsetsRequest(from: &r, version: header.apiVersion)
         var response = ListOffsetsResponse()
+        let denied = access(header).deniedNames(.describe, .topic, request.topics.lazy.map(\.name))
         for topic in request.topics {
             var topicResponse = ListOffsetsResponse.ListOffsetsTopicResponse()
             topicResponse.name = topic.name
+            let topicDenied = !denied.isEmpty && denied.contains(topic.name)
             for p in topic.partitions {
+                if topicDenied {
+                    var answer = ListOffsetsResponse.ListOffsetsPartitionResponse()
+                    answer.partitionIndex = p.partitionIndex
+                    answer.errorCode = KafkaError.topicAuthorizationFailed.rawValue
+                    topicResponse.partitions.append(answer)
+                    continue
+                }
                 topicResponse.partitions.append(listOffset(topic.name, p, version: header.apiVersion))
             }
             response.topics.append(topicResponse)

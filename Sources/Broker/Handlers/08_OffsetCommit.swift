@@ -8,14 +8,21 @@ import KafkaProtocol
 /// Errors: INVALID_GROUP_ID, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS,
 /// FENCED_INSTANCE_ID, OFFSET_METADATA_TOO_LARGE, UNKNOWN_TOPIC_OR_PARTITION,
 /// COORDINATOR_LOAD_IN_PROGRESS.
+/// Authorization (Kafka's): Read on the group (GROUP_AUTHORIZATION_FAILED on every partition),
+/// then Read on each topic (TOPIC_AUTHORIZATION_FAILED on its partitions; the others commit).
 extension Broker {
     func handleOffsetCommit(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try OffsetCommitRequest(from: &r, version: header.apiVersion)
+        let access = access(header)
+        guard access.allowsGroup(.read, request.groupId) else {
+            return .respond(offsetCommitResponse(request) { _ in .groupAuthorizationFailed })
+        }
+        let denied = access.deniedNames(.read, .topic, request.topics.lazy.map(\.name))
         let now = SystemClock.nowMs()
         var offsets: [(TopicPartitionID, CommittedOffset)] = []
         let expire: Int64? = header.apiVersion <= 4 && request.retentionTimeMs >= 0
             ? now + request.retentionTimeMs : nil
-        for t in request.topics {
+        for t in request.topics where denied.isEmpty || !denied.contains(t.name) {
             for p in t.partitions {
                 offsets.append((TopicPartitionID(t.name, p.partitionIndex),
                                 CommittedOffset(offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch,
@@ -24,27 +31,38 @@ extension Broker {
             }
         }
         let errors: [KafkaError]
-        if groups.isLoading {
+        if offsets.isEmpty && !denied.isEmpty {
+            errors = []  // nothing authorized: Kafka answers without asking the coordinator
+        } else if groups.isLoading {
             errors = offsets.map { _ in .coordinatorLoadInProgress }
         } else {
             errors = groups.commit(groupId: request.groupId, generationId: request.generationIdOrMemberEpoch,
                                    memberId: request.memberId, instanceId: request.groupInstanceId,
                                    offsets: offsets).1
         }
-        var response = OffsetCommitResponse()
         var i = 0
+        return .respond(offsetCommitResponse(request) { topic in
+            if !denied.isEmpty && denied.contains(topic) { return .topicAuthorizationFailed }
+            defer { i += 1 }
+            return errors[i]
+        })
+    }
+
+    /// One answer per requested partition, in request order.
+    private func offsetCommitResponse(_ request: OffsetCommitRequest, _ error: (String) -> KafkaError)
+        -> OffsetCommitResponse {
+        var response = OffsetCommitResponse()
         for t in request.topics {
             var rt = OffsetCommitResponse.OffsetCommitResponseTopic()
             rt.name = t.name
             for p in t.partitions {
                 var rp = OffsetCommitResponse.OffsetCommitResponsePartition()
                 rp.partitionIndex = p.partitionIndex
-                rp.errorCode = errors[i].rawValue
-                i += 1
+                rp.errorCode = error(t.name).rawValue
                 rt.partitions.append(rp)
             }
             response.topics.append(rt)
         }
-        return .respond(response)
+        return response
     }
 }

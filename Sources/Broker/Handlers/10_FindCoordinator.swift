@@ -3,14 +3,22 @@ import KafkaProtocol
 /// FindCoordinator: v0–v4. This node coordinates every group, so a group key (type 0) is answered
 /// with our advertised endpoint. Transaction keys (type 1) get COORDINATOR_NOT_AVAILABLE until
 /// transactions exist; other key types INVALID_REQUEST. v4+ batches keys in `CoordinatorKeys`.
+/// Authorization: Describe on the group (GROUP_AUTHORIZATION_FAILED) or on the transactional id
+/// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), checked before anything else about the key.
 extension Broker {
     func handleFindCoordinator(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try FindCoordinatorRequest(from: &r, version: header.apiVersion)
         let endpoint = advertisedEndpoint(for: header.listenerName)
+        let access = access(header)
         func answer(_ key: String) -> FindCoordinatorResponse.Coordinator {
             var c = FindCoordinatorResponse.Coordinator()
             c.key = key
             switch request.keyType {
+            case 0 where !access.allowsGroup(.describe, key):
+                return Self.noCoordinator(key, .groupAuthorizationFailed, AuthorizationMessage.denied(.describe, .group(key)))
+            case 1 where !access.allows(.describe, .transactionalId(key)):
+                return Self.noCoordinator(key, .transactionalIdAuthorizationFailed,
+                                          AuthorizationMessage.denied(.describe, .transactionalId(key)))
             case 0:
                 c.nodeId = config.nodeId
                 c.host = endpoint.host
@@ -25,13 +33,7 @@ extension Broker {
                 c.errorCode = KafkaError.invalidRequest.rawValue
                 c.errorMessage = "unknown coordinator key type \(request.keyType)"
             }
-            if c.errorCode == 0 && key.isEmpty {
-                c.nodeId = -1
-                c.host = ""
-                c.port = -1
-                c.errorCode = KafkaError.invalidGroupId.rawValue
-                c.errorMessage = "empty group id"
-            }
+            if c.errorCode == 0 && key.isEmpty { return Self.noCoordinator(key, .invalidGroupId, "empty group id") }
             return c
         }
         var response = FindCoordinatorResponse()
@@ -46,5 +48,17 @@ extension Broker {
             response.port = c.port
         }
         return .respond(response)
+    }
+
+    /// An answer without a coordinator (Kafka's "no node": id -1, empty host, port -1).
+    static func noCoordinator(_ key: String, _ error: KafkaError, _ message: String) -> FindCoordinatorResponse.Coordinator {
+        var c = FindCoordinatorResponse.Coordinator()
+        c.key = key
+        c.nodeId = -1
+        c.host = ""
+        c.port = -1
+        c.errorCode = error.rawValue
+        c.errorMessage = message
+        return c
     }
 }

@@ -6,10 +6,15 @@ import KafkaProtocol
 /// restart without a rebalance. v7+ answers carry the protocol type. Errors: INVALID_GROUP_ID,
 /// INVALID_SESSION_TIMEOUT, INCONSISTENT_GROUP_PROTOCOL, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID,
 /// COORDINATOR_LOAD_IN_PROGRESS while `__consumer_offsets` is replayed at start.
+/// Authorization: Read on the group (GROUP_AUTHORIZATION_FAILED, no member id).
 extension Broker {
     func handleJoinGroup(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
         -> HandlerOutcome {
         let request = try JoinGroupRequest(from: &r, version: header.apiVersion)
+        guard access(header).allowsGroup(.read, request.groupId) else {
+            return .respond(GroupCoordinator.joinResponse(JoinResult(error: .groupAuthorizationFailed),
+                                                          version: header.apiVersion))
+        }
         if groups.isLoading {
             return .respond(GroupCoordinator.joinResponse(
                 JoinResult(error: .coordinatorLoadInProgress, memberId: request.memberId), version: header.apiVersion))

@@ -3,6 +3,7 @@ import KafkaProtocol
 /// LeaveGroup: v0–v5. v0–v2 remove one member (error at top level); v3+ a batch of members, each
 /// by member id and/or `group.instance.id` (per-member errors: UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID
 /// when the instance is now held by another member id). The rest of the group rebalances.
+/// Authorization: Read on the group (GROUP_AUTHORIZATION_FAILED at top level, no members).
 extension Broker {
     func handleLeaveGroup(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try LeaveGroupRequest(from: &r, version: header.apiVersion)
@@ -10,6 +11,10 @@ extension Broker {
         let leaving: [(memberId: String, instanceId: String?)] = header.apiVersion >= 3
             ? request.members.map { ($0.memberId, $0.groupInstanceId) }
             : [(request.memberId, nil)]
+        if !access(header).allowsGroup(.read, request.groupId) {
+            response.errorCode = KafkaError.groupAuthorizationFailed.rawValue
+            return .respond(response)
+        }
         if groups.isLoading {
             response.errorCode = KafkaError.coordinatorLoadInProgress.rawValue
             return .respond(response)

@@ -5,10 +5,16 @@ import KafkaProtocol
 /// group the member's current assignment is returned at once. v5+ checks and echoes the protocol
 /// type and name (INCONSISTENT_GROUP_PROTOCOL on mismatch). Errors: UNKNOWN_MEMBER_ID,
 /// ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID, COORDINATOR_LOAD_IN_PROGRESS.
+/// Authorization: Read on the group (GROUP_AUTHORIZATION_FAILED).
 extension Broker {
     func handleSyncGroup(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
         -> HandlerOutcome {
         let request = try SyncGroupRequest(from: &r, version: header.apiVersion)
+        guard access(header).allowsGroup(.read, request.groupId) else {
+            var response = SyncGroupResponse()
+            response.errorCode = KafkaError.groupAuthorizationFailed.rawValue
+            return .respond(response)
+        }
         if groups.isLoading {
             var response = SyncGroupResponse()
             response.errorCode = KafkaError.coordinatorLoadInProgress.rawValue

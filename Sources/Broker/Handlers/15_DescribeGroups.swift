@@ -3,14 +3,23 @@ import KafkaProtocol
 /// DescribeGroups: v0–v5. State, protocol type and, for Stable groups, the chosen protocol and
 /// every member's metadata and assignment (other states list members without them, as Kafka
 /// does). An unknown group is reported as Dead with no error (the v0–v5 contract).
+/// Authorization: Describe on each group (GROUP_AUTHORIZATION_FAILED for that group); v3+
+/// `include_authorized_operations` fills the group's bitfield.
 extension Broker {
     func handleDescribeGroups(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try DescribeGroupsRequest(from: &r, version: header.apiVersion)
         let loading = groups.isLoading
+        let access = access(header)
+        let includeOperations = header.apiVersion >= 3 && request.includeAuthorizedOperations
         var response = DescribeGroupsResponse()
         response.groups = request.groups.map { id in
             var d = DescribeGroupsResponse.DescribedGroup()
             d.groupId = id
+            if !access.allowsGroup(.describe, id) {
+                d.errorCode = KafkaError.groupAuthorizationFailed.rawValue
+                return d
+            }
+            if includeOperations { d.authorizedOperations = access.authorizedOperations(.group(id)) }
             if loading {
                 d.errorCode = KafkaError.coordinatorLoadInProgress.rawValue
                 return d

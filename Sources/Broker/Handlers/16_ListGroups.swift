@@ -2,7 +2,8 @@ import KafkaProtocol
 
 /// ListGroups: v0–v5. Every group this coordinator knows; v4+ filters by state (case-insensitive,
 /// empty = all), v5+ by type (all groups here are "classic"). COORDINATOR_LOAD_IN_PROGRESS while
-/// loading.
+/// loading. Authorization: with Describe on the cluster every group is listed, otherwise only the
+/// groups the caller may Describe (no error either way, as in Kafka).
 extension Broker {
     func handleListGroups(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try ListGroupsRequest(from: &r, version: header.apiVersion)
@@ -15,8 +16,11 @@ extension Broker {
         let types = Set(request.typesFilter.map { $0.lowercased() })
         if !types.isEmpty && !types.contains("classic") { return .respond(response) }
         let all = groups.inspect { core in core.groups.values.map { ($0.groupId, $0.protocolType ?? "", $0.state) } }
+        let access = access(header)
+        let seesAll = access.allowsCluster(.describe, quiet: true)
         for (id, protocolType, state) in all.sorted(by: { $0.0 < $1.0 }) {
             if !states.isEmpty && !states.contains(state.rawValue.lowercased()) { continue }
+            if !seesAll && !access.allowsGroup(.describe, id, quiet: true) { continue }
             var g = ListGroupsResponse.ListedGroup()
             g.groupId = id
             g.protocolType = protocolType

@@ -10,11 +10,17 @@ enum TopicCreation {
 /// CreateTopics: v2–v7. Partitions/replication factor or an explicit assignment, configs
 /// (validated, INVALID_CONFIG with the reason), `validate_only`. One node, so the replication
 /// factor must be 1 (or -1 for the default). v5+ echoes the resulting configs; v7 the topic id.
+/// Authorization (Kafka's): Create on the cluster, or else on each topic (TOPIC_AUTHORIZATION_FAILED,
+/// checked before the name or existence); the configs, partition count and replication factor
+/// are echoed only with DescribeConfigs on the topic (else `topic_config_error_code` is
+/// TOPIC_AUTHORIZATION_FAILED).
 extension Broker {
     func handleCreateTopics(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try CreateTopicsRequest(from: &r, version: header.apiVersion)
         var response = CreateTopicsResponse()
         var seen = Set<String>()
+        let access = access(header)
+        let clusterCreate = access.allowsCluster(.create, quiet: true)
         for topic in request.topics {
             var result = CreateTopicsResponse.CreatableTopicResult()
             result.name = topic.name
@@ -25,10 +31,23 @@ extension Broker {
                 response.topics.append(result)
                 continue
             }
+            if !clusterCreate && !access.allowsTopic(.create, topic.name) {
+                result.errorCode = KafkaError.topicAuthorizationFailed.rawValue
+                result.errorMessage = AuthorizationMessage.denied(.create, .topic(topic.name))
+                result.configs = []
+                response.topics.append(result)
+                continue
+            }
             let outcome = createTopic(topic, validateOnly: request.validateOnly)
             switch outcome {
             case .created(let meta), .validated(let meta):
                 result.topicId = meta.topicId
+                guard access.allowsTopic(.describeConfigs, meta.name, quiet: true) else {
+                    // Created, but the caller may not see its configuration (Kafka's answer).
+                    result.topicConfigErrorCode = KafkaError.topicAuthorizationFailed.rawValue
+                    result.configs = []
+                    break
+                }
                 result.numPartitions = meta.partitionCount
                 result.replicationFactor = 1
                 result.configs = resolver.topicConfigs(overrides: meta.configs).map { effective in

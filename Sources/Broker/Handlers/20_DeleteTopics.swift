@@ -2,18 +2,34 @@ import KafkaProtocol
 
 /// DeleteTopics: v1–v6. By name (v1–v5) or by name or id (v6). Unknown topics answer
 /// UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID when addressed by id). `delete.topic.enable=false`
-/// answers TOPIC_DELETION_DISABLED.
+/// answers TOPIC_DELETION_DISABLED. Authorization: Delete on each topic (TOPIC_AUTHORIZATION_FAILED,
+/// checked before existence); a topic addressed by id keeps its name hidden without Describe.
 extension Broker {
     func handleDeleteTopics(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try DeleteTopicsRequest(from: &r, version: header.apiVersion)
         var response = DeleteTopicsResponse()
         var targets: [(name: String?, id: KafkaUUID)] = request.topicNames.map { ($0, .zero) }
         if header.apiVersion >= 6 { targets = request.topics.map { ($0.name, $0.topicId) } }
+        let access = access(header)
         for target in targets {
             var result = DeleteTopicsResponse.DeletableTopicResult()
             result.name = target.name
             result.topicId = target.id
+            if let name = target.name, !access.allowsTopic(.delete, name) {
+                result.errorCode = KafkaError.topicAuthorizationFailed.rawValue
+                result.errorMessage = AuthorizationMessage.denied(.delete, .topic(name))
+                response.responses.append(result)
+                continue
+            }
             let topic = target.name.flatMap { metadata.topic($0) } ?? (target.id.isZero ? nil : metadata.topic(id: target.id))
+            if target.name == nil, let topic, !access.allowsTopic(.delete, topic.name) {
+                // Addressed by id: the name is shown only to a caller who may describe the topic.
+                if access.allowsTopic(.describe, topic.name) { result.name = topic.name }
+                result.errorCode = KafkaError.topicAuthorizationFailed.rawValue
+                result.errorMessage = AuthorizationMessage.denied(.delete, .topic(result.name ?? topic.topicId.description))
+                response.responses.append(result)
+                continue
+            }
             guard let topic else {
                 result.errorCode = target.name == nil ? KafkaError.unknownTopicId.rawValue
                     : KafkaError.unknownTopicOrPartition.rawValue

@@ -4,18 +4,26 @@ import LogStore
 /// OffsetForLeaderEpoch: v2–v4 (KIP-101/KIP-320). For a requested epoch, the end offset of the
 /// largest epoch ≤ it from the partition's leader-epoch cache; the current leader epoch is checked
 /// as for Fetch. Consumers use it to detect truncation; followers will use it to truncate.
+/// Authorization (KIP-320): ClusterAction on the cluster, or else Describe on each topic
+/// (TOPIC_AUTHORIZATION_FAILED per partition).
 extension Broker {
     func handleOffsetForLeaderEpoch(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError)
         -> HandlerOutcome {
         let request = try OffsetForLeaderEpochRequest(from: &r, version: header.apiVersion)
         var response = OffsetForLeaderEpochResponse()
+        let access = access(header)
+        let denied = access.allowsEverything || access.allowsCluster(.clusterAction, quiet: true) ? []
+            : access.deniedNames(.describe, .topic, request.topics.lazy.map(\.topic))
         for topic in request.topics {
             var topicResult = OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult()
             topicResult.topic = topic.topic
+            let topicDenied = !denied.isEmpty && denied.contains(topic.topic)
             for p in topic.partitions {
                 var result = OffsetForLeaderEpochResponse.EpochEndOffset()
                 result.partition = p.partition
-                if let partition = replicas.partition(topic.topic, p.partition) {
+                if topicDenied {
+                    result.errorCode = KafkaError.topicAuthorizationFailed.rawValue
+                } else if let partition = replicas.partition(topic.topic, p.partition) {
                     if let epochError = checkLeaderEpoch(p.currentLeaderEpoch, partition) {
                         result.errorCode = epochError.rawValue
                     } else {

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import Security
 
 /// Config resource types (DescribeConfigs/AlterConfigs `ResourceType`).
 enum ConfigResourceType: Int8 {
@@ -10,16 +11,26 @@ enum ConfigResourceType: Int8 {
 /// DescribeConfigs: v1–v4. Topic (2) and broker (4) resources with Kafka's property names, each
 /// value's source and, when asked, its synonyms (topic override → broker default → built-in
 /// default). v3+ adds each config's type. Documentation strings are not provided (null).
+/// Authorization: DescribeConfigs on the topic (TOPIC_AUTHORIZATION_FAILED) or, for broker
+/// resources, on the cluster (CLUSTER_AUTHORIZATION_FAILED); denied resources list no configs.
 extension Broker {
     func handleDescribeConfigs(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try DescribeConfigsRequest(from: &r, version: header.apiVersion)
         var response = DescribeConfigsResponse()
         let resolver = self.resolver
+        let access = access(header)
         for resource in request.resources {
             var result = DescribeConfigsResponse.DescribeConfigsResult()
             result.resourceType = resource.resourceType
             result.resourceName = resource.resourceName
             result.errorMessage = nil
+            if let (error, message) = configAccessDenied(access, .describeConfigs, resource.resourceType,
+                                                         resource.resourceName) {
+                result.errorCode = error.rawValue
+                result.errorMessage = message
+                response.results.append(result)
+                continue
+            }
             var entries: [EffectiveConfig] = []
             switch ConfigResourceType(rawValue: resource.resourceType) {
             case .topic:
@@ -48,6 +59,23 @@ extension Broker {
             response.results.append(result)
         }
         return .respond(response)
+    }
+
+    /// Kafka's config authorization: a topic needs `operation` (DescribeConfigs/AlterConfigs) on
+    /// the topic (TOPIC_AUTHORIZATION_FAILED), a broker or broker-logger resource needs it on the
+    /// cluster (CLUSTER_AUTHORIZATION_FAILED). Unknown resource types are left to the handler.
+    func configAccessDenied(_ access: RequestAccess, _ operation: AclOperation, _ type: Int8, _ name: String)
+        -> (KafkaError, String)? {
+        switch ConfigResourceType(rawValue: type) {
+        case .topic:
+            return access.allowsTopic(operation, name) ? nil
+                : (.topicAuthorizationFailed, AuthorizationMessage.denied(operation, .topic(name)))
+        case .broker, .brokerLogger:
+            return access.allowsCluster(operation) ? nil
+                : (.clusterAuthorizationFailed, AuthorizationMessage.denied(operation, .cluster))
+        case nil:
+            return nil
+        }
     }
 
     private func describeEntry(_ entry: EffectiveConfig, request: DescribeConfigsRequest)

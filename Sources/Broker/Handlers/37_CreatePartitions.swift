@@ -2,10 +2,12 @@ import KafkaProtocol
 
 /// CreatePartitions: v0–v3. Only increases the count (INVALID_PARTITIONS otherwise); an explicit
 /// assignment must name this node only; `validate_only` checks without changing anything.
+/// Authorization: Alter on each topic (TOPIC_AUTHORIZATION_FAILED, checked before existence).
 extension Broker {
     func handleCreatePartitions(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try CreatePartitionsRequest(from: &r, version: header.apiVersion)
         var response = CreatePartitionsResponse()
+        let access = access(header)
         for topic in request.topics {
             var result = CreatePartitionsResponse.CreatePartitionsTopicResult()
             result.name = topic.name
@@ -13,7 +15,9 @@ extension Broker {
                 result.errorCode = error.rawValue
                 result.errorMessage = message
             }
-            if let current = metadata.topic(topic.name) {
+            if !access.allowsTopic(.alter, topic.name) {
+                fail(.topicAuthorizationFailed, AuthorizationMessage.denied(.alter, .topic(topic.name)))
+            } else if let current = metadata.topic(topic.name) {
                 if topic.count <= current.partitionCount {
                     fail(.invalidPartitions, topic.count == current.partitionCount
                          ? "Topic already has \(current.partitionCount) partitions."

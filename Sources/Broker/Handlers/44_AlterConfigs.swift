@@ -15,16 +15,20 @@ struct ConfigChange {
 /// and applied to the live logs at once; broker resources accept the cluster-wide defaults behind
 /// topic configs (log.retention.ms, message.max.bytes, ...) and refuse read-only keys. All keys of
 /// a resource are checked before any is applied; `validate_only` applies nothing.
+/// Authorization: AlterConfigs on the topic (TOPIC_AUTHORIZATION_FAILED) or, for broker resources,
+/// on the cluster (CLUSTER_AUTHORIZATION_FAILED), before anything else about the resource.
 extension Broker {
     func handleAlterConfigs(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try AlterConfigsRequest(from: &r, version: header.apiVersion)
         var response = AlterConfigsResponse()
+        let access = access(header)
         for resource in request.resources {
             var result = AlterConfigsResponse.AlterConfigsResourceResponse()
             result.resourceType = resource.resourceType
             result.resourceName = resource.resourceName
             let changes = resource.configs.map { ConfigChange(name: $0.name, operation: .set, value: $0.value) }
-            let outcome = alterConfigs(type: resource.resourceType, name: resource.resourceName, changes: changes,
+            let outcome = configAccessDenied(access, .alterConfigs, resource.resourceType, resource.resourceName)
+                ?? alterConfigs(type: resource.resourceType, name: resource.resourceName, changes: changes,
                                        replaceAll: true, validateOnly: request.validateOnly)
             result.errorCode = outcome?.0.rawValue ?? 0
             result.errorMessage = outcome?.1
@@ -37,6 +41,7 @@ extension Broker {
         -> HandlerOutcome {
         let request = try IncrementalAlterConfigsRequest(from: &r, version: header.apiVersion)
         var response = IncrementalAlterConfigsResponse()
+        let access = access(header)
         for resource in request.resources {
             var result = IncrementalAlterConfigsResponse.AlterConfigsResourceResponse()
             result.resourceType = resource.resourceType
@@ -50,7 +55,8 @@ extension Broker {
                 }
                 changes.append(ConfigChange(name: c.name, operation: op, value: c.value))
             }
-            let outcome = invalid ?? alterConfigs(type: resource.resourceType, name: resource.resourceName,
+            let outcome = configAccessDenied(access, .alterConfigs, resource.resourceType, resource.resourceName)
+                ?? invalid ?? alterConfigs(type: resource.resourceType, name: resource.resourceName,
                                                   changes: changes, replaceAll: false,
                                                   validateOnly: request.validateOnly)
             result.errorCode = outcome?.0.rawValue ?? 0

@@ -2,7 +2,8 @@ import KafkaProtocol
 
 /// DescribeCluster: v0–v1. This node is the whole cluster and its controller. v1 asks for an
 /// endpoint type: brokers (1) are served; controllers (2) are UNSUPPORTED_ENDPOINT_TYPE, since
-/// a Sluice node is not a separate KRaft controller.
+/// a Sluice node is not a separate KRaft controller. Authorization: none to answer (as in
+/// Kafka); the cluster's authorized-operations bitfield is 0 without Describe on the cluster.
 extension Broker {
     func handleDescribeCluster(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try DescribeClusterRequest(from: &r, version: header.apiVersion)
@@ -21,6 +22,11 @@ extension Broker {
         broker.host = endpoint.host
         broker.port = endpoint.port
         response.brokers = [broker]
+        if request.includeClusterAuthorizedOperations {
+            let access = access(header)
+            response.clusterAuthorizedOperations = access.allowsCluster(.describe)
+                ? access.authorizedOperations(.cluster) : 0
+        }
         return .respond(response)
     }
 }

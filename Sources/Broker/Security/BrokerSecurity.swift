@@ -19,6 +19,10 @@ public final class BrokerSecurity: Sendable {
     /// Secret from which unknown users' fake SCRAM salts derive, stable across restarts
     /// (`<data dir>/sasl-secret`), so probing cannot tell unknown users from known ones.
     let fakeSaltSecret: [UInt8]
+    /// Hot-reload bookkeeping; its lock also serializes writers of the security files.
+    let watch: Mutex<SecurityWatch>
+    /// The audit hook's counters and sink (`record`, `recordAclChange`, `recordCredentialChange`).
+    let auditHook = SecurityAuditHook()
     /// `sasl.enabled.mechanisms`, in the configured order (SaslHandshake lists them).
     let enabledMechanisms: [String]
     /// `ssl.principal.mapping.rules` (KIP-371) for client certificates.
@@ -39,8 +43,10 @@ public final class BrokerSecurity: Sendable {
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         let directory = config.string("acls.policy.dir").flatMap { $0.isEmpty ? nil : $0 }
         policyDirectory = directory
+        var watchState = SecurityWatch()
         var policy = PolicySet()
         if enabled, let directory {
+            watchState.policyStamps = Self.stamps(ofPolicyDirectory: directory)
             switch PolicySet.load(directory: directory) {
             case .success(let loaded): policy = loaded
             case .failure(let errors): throw ConfigError("acls.policy.dir \(directory):\n\(errors.description)")
@@ -54,6 +60,9 @@ public final class BrokerSecurity: Sendable {
             }
         }
         dataDirectory = config.logDirectory
+        watchState.credentialStamp = .some(FileStamp.of(config.logDirectory + "/" + CredentialStore.fileName,
+                                                        name: CredentialStore.fileName))
+        watch = Mutex(watchState)
         enabledMechanisms = (config.string("sasl.enabled.mechanisms") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty }
         do {
@@ -112,6 +121,7 @@ public final class BrokerSecurity: Sendable {
         }
         authorizerState = Mutex(Authorizer(policy: policy, apiAcls: apiAcls, superUsers: superUsers,
                                            apiAclsEnabled: config.bool("acls.api.enabled")))
+        auditHook.auditAllows.store(auditAllows != (try? AuditAllowFilter()), ordering: .relaxed)
     }
 
     private static func loadOrCreateSecret(path: String) throws -> [UInt8] {
