@@ -41,6 +41,8 @@ build: apt-deps
 release: apt-deps
 	swift build -c release $(SWIFT_FLAGS)
 
+# The schema registry listens on 8081 too (REGISTRY= to change or REGISTRY="" to turn it off).
+REGISTRY ?= http://127.0.0.1:8081
 run: release
 	bash scripts/dev-setup.sh $(RELEASE_BIN)
 	$(RELEASE_BIN) serve --config scripts/dev-server.properties

@@ -41,12 +41,14 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: strict),
         // OpenSSL TLS on non-blocking sockets: contexts from PEM files, one stream per connection.
         .target(name: "TLS", dependencies: ["COpenSSL"], exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims", "Security", "TLS"],
+        .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims", "Security", "TLS", "SchemaRegistry", "HTTPServer"],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
+        // A small blocking HTTP/1.1 server (schema registry, metrics) with a transport seam for TLS.
+        .target(name: "HTTPServer", exclude: ["README.md"], swiftSettings: strict),
         // SASL mechanisms, credential store, ACL engine and policy files (sans-I/O apart from file load/save).
         .target(name: "Security", dependencies: ["COpenSSL"], exclude: ["README.md"], swiftSettings: strict),
-        .executableTarget(name: "sluice", dependencies: ["Broker", "KafkaClient", "KafkaProtocol", "Compression", "Security"], swiftSettings: strict),
+        .executableTarget(name: "sluice", dependencies: ["Broker", "KafkaClient", "KafkaProtocol", "Compression", "Security", "HTTPServer", "SchemaRegistry"], swiftSettings: strict),
         .executableTarget(name: "KafkaCodegen", swiftSettings: strict),
         // Golden/ holds hex vectors the tests read through #filePath, so they are not resources.
         // FuzzEntryPoints.swift is a link to Fuzz/'s entry points (replaying Fuzz/FailCases), which
@@ -56,7 +58,8 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression"], swiftSettings: strict),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore"], swiftSettings: strict),
         .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry"], swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], swiftSettings: strict),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient", "Security", "TLS"], swiftSettings: strict),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient", "Security", "TLS", "SchemaRegistry", "HTTPServer", "Compression"], swiftSettings: strict),
     ]
 )

@@ -9,6 +9,8 @@
 #   PORT [19092]            broker port; the shared suite only allows 19092-19099
 #   N_1K [1000000]          records for the 1 KiB produce runs (1 GB each)
 #   N_100 [5000000]         records for the 100 B produce run
+#   N_SR [500000]           records for each schema-validation produce run (~1 KiB Avro, 20 fields)
+#   REGISTRY_PORT [18081]   the schema registry's HTTP port
 #   REPEAT [1]              repetitions of Sluice's own runs (the table shows the median)
 #   SUITE [1]               0 skips the librdkafka suite
 #   SUITE_REPEAT [1]        REPEAT passed to run-suite.sh
@@ -23,6 +25,8 @@ SCRATCH="${SCRATCH:-.build}"
 PORT="${PORT:-19092}"
 N_1K="${N_1K:-1000000}"
 N_100="${N_100:-5000000}"
+N_SR="${N_SR:-500000}"
+REGISTRY_PORT="${REGISTRY_PORT:-18081}"
 REPEAT="${REPEAT:-1}"
 SUITE="${SUITE:-1}"
 SUITE_REPEAT="${SUITE_REPEAT:-1}"
@@ -57,6 +61,7 @@ trap 'exit 130' INT TERM
 
 start_broker() {
     "$BIN" serve --override "listeners=PLAINTEXT://127.0.0.1:$PORT" --override "log.dirs=$WORK/data" \
+        --override "schema.registry.listeners=http://127.0.0.1:$REGISTRY_PORT" \
         >"$WORK/broker.log" 2>&1 &
     BROKER_PID=$!
     for _ in $(seq 1 100); do
@@ -91,6 +96,47 @@ for rep in $(seq 1 "$REPEAT"); do
     record p100_acks1 "$(sluice bench produce --topic "$t-s100" --partitions 3 --num-records "$N_100" --record-size 100 --acks 1 2>/dev/null | grep '^RESULT')"
     sluice topics delete --topic "$t-s100" >/dev/null
 done
+
+# ---- broker-side schema validation: the same ~1 KiB Avro record (20 string fields) produced
+# with value validation off, in id mode and in payload mode (Avro binary decoded per record)
+python3 - "$WORK" <<'PY'
+import json, struct, sys
+work = sys.argv[1]
+fields = [{"name": f"f{i:02d}", "type": "string"} for i in range(20)]
+json.dump({"type": "record", "name": "BenchRecord", "namespace": "bench", "fields": fields}, open(f"{work}/bench.avsc", "w"))
+def zz(n):
+    z, out = (n << 1) ^ (n >> 63), bytearray()
+    while z >= 0x80:
+        out.append((z & 0x7F) | 0x80); z >>= 7
+    return bytes(out + bytes([z]))
+body = b"".join(zz(48) + (f"value of field {i:02d} ".encode() * 3)[:48] for i in range(20))
+open(f"{work}/bench.avro", "wb").write(body)
+PY
+REG="http://127.0.0.1:$REGISTRY_PORT"
+for t in sr-off sr-id sr-payload; do
+    "$BIN" schemas register --registry "$REG" --subject "$t-value" --schema-file "$WORK/bench.avsc" >"$WORK/sr-id.json"
+done
+SR_ID=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$WORK/sr-id.json")
+python3 -c "import struct,sys; sys.stdout.buffer.write(b'\0' + struct.pack('>I', $SR_ID) + open('$WORK/bench.avro','rb').read())" >"$WORK/bench.value"
+# Fresh topics for every run (deleting one drops its dirty pages), so no run pays for the
+# previous run's writeback.
+for rep in $(seq 1 "$REPEAT"); do
+    for t in sr-off sr-id sr-payload; do
+        case "$t" in
+            sr-off) cfg=() ;;
+            sr-id) cfg=(--config value.schema.validation=true) ;;
+            sr-payload) cfg=(--config value.schema.validation=true --config value.schema.validation.level=payload) ;;
+        esac
+        sluice topics create --topic "$t" --partitions 3 "${cfg[@]}" >/dev/null
+        record "${t//-/_}" "$(sluice bench produce --topic "$t" --num-records "$N_SR" --value-file "$WORK/bench.value" --acks 1 2>/dev/null | grep '^RESULT')"
+        sluice topics delete --topic "$t" >/dev/null
+        sleep 1
+    done
+done
+
+# CPU only, no broker: prepare (what every produce pays) vs the id-mode and payload-mode checks
+VALIDATION_CPU="$("$BIN" bench validation --schema-file "$WORK/bench.avsc" --value-file "$WORK/bench.avro" | grep '^RESULT' || true)"
+echo "  validation_cpu: $VALIDATION_CPU" >&2
 
 # ---- the shared librdkafka suite (kbench), if the shared tools are there
 SUITE_OUT=""
@@ -198,6 +244,10 @@ row p1k_acks1 ">=400 MB/s"
 row p1k_acksall ">=350 MB/s"
 row p100_acks1 ">=2M rec/s"
 row consume ">=600 MB/s"
+row sr_off "(validation off)"
+row sr_id "within 5% of off"
+row sr_payload "(reported)"
+[ -n "$VALIDATION_CPU" ] && echo "schema validation CPU per 256-record batch (bench validation): ${VALIDATION_CPU#RESULT mode=validation }"
 printf 'broker RSS idle, 100 partitions, after all runs: %d MiB (target <= 64 MiB); peak (VmHWM) %d MiB\n' \
     $((RSS_IDLE / 1024)) $((HWM / 1024))
 [ -n "$ALLOCS" ] && echo "$ALLOCS"

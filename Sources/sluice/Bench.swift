@@ -13,6 +13,7 @@ enum Bench {
         switch sub {
         case "produce": try produce(options)
         case "consume": try consume(options)
+        case "validation": try validation(options)
         default: throw CLIError("unknown bench subcommand '\(sub)'")
         }
     }
@@ -33,14 +34,20 @@ enum Bench {
     static func produce(_ options: Options) throws {
         let topic = try options.required("topic")
         let total = try options.int("num-records", default: 1_000_000)
-        let size = try options.int("record-size", default: 1024)
+        // --value-file: every record's value is that file's bytes (schema-validation benches).
+        var fileValue: [UInt8]?
+        if let path = options.string("value-file") {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+            fileValue = Array(data)
+        }
+        let size = try fileValue?.count ?? options.int("record-size", default: 1024)
         let acks = try parseAcks(options.string("acks") ?? "1")
         let codec = try parseCodec(options.string("compression"))
         let batchBytes = try options.int("batch-size", default: 256 * 1024)
         let inFlight = max(1, try options.int("in-flight", default: 4))
         let admin = try options.client(clientId: "sluice-bench")
         let partitions = try ensureTopic(admin, topic, partitions: Int32(try options.int("partitions", default: 3)))
-        let payload = (0..<size).map { i in UInt8(truncatingIfNeeded: 0x61 + (i * 7 + i / 13) % 26) }
+        let payload = fileValue ?? (0..<size).map { i in UInt8(truncatingIfNeeded: 0x61 + (i * 7 + i / 13) % 26) }
         let recordsPerBatch = max(1, batchBytes / max(1, size + 10))
         let results = Results()
         let share = total / partitions.count
@@ -157,4 +164,24 @@ enum Bench {
         print(String(format: "RESULT mode=consume topic=%@ records=%d secs=%.3f records_per_s=%.0f MB_per_s=%.2f",
                      topic, records, seconds, Double(records) / seconds, Double(bytes) / 1e6 / seconds))
     }
+
+    /// `bench validation --schema-file F --value-file F`: CPU per batch of produce preparation and
+    /// of schema validation in id and payload mode (no broker needed).
+    static func validation(_ options: Options) throws {
+        let schemaPath = try options.required("schema-file")
+        let valuePath = try options.required("value-file")
+        guard let schema = try? String(contentsOfFile: schemaPath, encoding: .utf8),
+              let value = FileManager.default.contents(atPath: valuePath) else {
+            throw CLIError("cannot read \(schemaPath) or \(valuePath)")
+        }
+        let perBatch = try options.int("batch-records", default: 256)
+        let r = try SchemaValidationBench.run(schema: schema, value: Array(value), recordsPerBatch: perBatch,
+                                              iterations: try options.int("iterations", default: 2000))
+        func f(_ x: Double) -> String { String(format: "%.1f", x) }
+        print("RESULT mode=validation records_per_batch=\(r.recordsPerBatch) batch_bytes=\(r.batchBytes) "
+              + "prepare_us=\(f(r.prepareNs / 1000)) id_us=\(f(r.idNs / 1000)) payload_us=\(f(r.payloadNs / 1000)) "
+              + "id_ns_per_record=\(f(r.idNs / Double(perBatch))) payload_ns_per_record=\(f(r.payloadNs / Double(perBatch))) "
+              + "id_vs_prepare_pct=\(f(100 * r.idNs / r.prepareNs))")
+    }
 }
+

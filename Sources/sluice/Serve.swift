@@ -23,6 +23,13 @@ enum Serve {
         let endpoints = zip(config.listenerSpecs, server.boundPorts).map { "\($0.name)://\($0.host):\($1)" }
         say("sluice: serving \(endpoints.joined(separator: ", ")) with data in \(config.logDirectory) "
             + "(cluster \(server.broker.metadata.clusterId))")
+        let registry = config.listeners(of: "schema.registry.listeners")
+        if !registry.isEmpty {
+            let bound = zip(registry, server.registryPorts).map { text, port in
+                text.hasSuffix(":0") ? String(text.dropLast(1)) + String(port) : text
+            }
+            say("sluice: schema registry at \(bound.joined(separator: ", "))")
+        }
         let signal = SignalWaiter.waitForTermination()
         say("sluice: signal \(signal), shutting down")
         server.shutdown()

@@ -27,8 +27,9 @@ let usage = """
       groups reset-offsets --group G (--topic T[:P,P...] ... | --all-topics)
                (--to-earliest | --to-latest | --to-offset N) [--execute]   (dry run without --execute)
       bench produce --topic T [--num-records N] [--record-size B] [--acks 0|1|all] [--partitions P]
-               [--batch-size B] [--compression C] [--in-flight N]
+               [--batch-size B] [--compression C] [--in-flight N] [--value-file F]
       bench consume --topic T [--num-records N]
+      bench validation --schema-file F --value-file F [--batch-records N]   (CPU cost of schema validation)
 
       users add|passwd --user U [--password P] [--iterations N]   (password from stdin if not given)
       users list | users delete --user U        (offline, on --data-dir DIR or the config's log.dirs)
@@ -37,6 +38,14 @@ let usage = """
       audit verify [--dir DATA_DIR | FILE...]    (hash chain of the audit log; names the first broken line)
       certs init [--dir certs] [--force] [--client NAME]...   (development CA, broker and client certificates)
       oauth validate --jwks FILE [--issuer I] [--audience A] [--sub-claim C] [--now-ms T]   (token on stdin)
+
+      schemas register --subject S (--schema TEXT | --schema-file F) [--type AVRO|JSON]
+               [--reference name=subject:version]... [--normalize]
+      schemas list [--prefix P] [--deleted]
+      schemas get (--subject S [--version V|latest] | --id N)
+      schemas check --subject S (--schema TEXT | --schema-file F) [--type T] [--version V]  (exit 3: incompatible)
+      schemas delete --subject S [--version V] [--permanent]
+               (schema commands take --registry URL, default http://127.0.0.1:8081, and --user name:password)
 
     Client commands take --bootstrap-server host:port (default 127.0.0.1:9092) and, for a secured
     listener, --command-config FILE (security.protocol, sasl.mechanism, sasl.username, sasl.password,
@@ -52,6 +61,7 @@ struct Options {
     static let bareFlags: Set<String> = [
         "from-beginning", "print-key", "print-headers", "print-offset", "if-not-exists", "help", "idempotent",
         "state", "members", "all-topics", "to-earliest", "to-latest", "execute", "dry-run", "force",
+        "deleted", "permanent", "normalize",
     ]
 
     init(_ args: ArraySlice<String>) throws(CLIError) {
@@ -149,6 +159,9 @@ func run() throws {
     case "acls":
         guard let sub = args.first else { throw CLIError("acls needs a subcommand (lint|explain)") }
         try Acls.run(sub, try Options(args.dropFirst()))
+    case "schemas":
+        guard let sub = args.first else { throw CLIError("schemas needs a subcommand (register|list|get|check|delete)") }
+        try Schemas.run(sub, try Options(args.dropFirst()))
     case "audit":
         guard let sub = args.first else { throw CLIError("audit needs a subcommand (verify)") }
         try AuditCommand.run(sub, try Options(args.dropFirst()))

@@ -101,3 +101,51 @@ def produce_v7_error(frame: bytes) -> int:
     name_len = struct.unpack(">h", frame[pos:pos + 2])[0]
     pos += 2 + name_len + 4 + 4
     return struct.unpack(">h", frame[pos:pos + 2])[0]
+
+
+def record_batch_nullable(values, base_timestamp=0) -> bytes:
+    """Like record_batch, but a None value is a null (tombstone) record."""
+    records = b""
+    for i, v in enumerate(values):
+        value = varint(-1) if v is None else varint(len(v)) + v
+        body = b"\x00" + varint(0) + varint(i) + varint(-1) + value + varint(0)
+        records += varint(len(body)) + body
+    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, base_timestamp, base_timestamp, -1, -1, -1,
+                            len(values)) + records
+    after_length = struct.pack(">ibI", -1, 2, crc32c(after_crc)) + after_crc
+    return struct.pack(">qi", 0, len(after_length)) + after_length
+
+
+def produce_v8_raw(port, topic, values):
+    """Sends one Produce v8 (the first version with record_errors) with one batch of `values` to
+    partition 0; returns (error_code, error_message, [(batch_index, message), ...])."""
+    import time
+    records = record_batch_nullable(values, int(time.time() * 1000))
+    header = struct.pack(">hhi", 0, 8, 9) + string16("raw-test")
+    body = string16(None) + struct.pack(">hi", -1, 30000) + struct.pack(">i", 1) + string16(topic)
+    body += struct.pack(">i", 1) + struct.pack(">i", 0) + struct.pack(">i", len(records)) + records
+    payload = header + body
+    conn = RawConnection(port)
+    try:
+        conn.send(struct.pack(">i", len(payload)) + payload)
+        frame = conn.read_frame()
+    finally:
+        conn.close()
+    pos = 4 + 4  # correlation id, topic count
+    pos += 2 + struct.unpack(">h", frame[pos:pos + 2])[0] + 4 + 4  # name, partition count, index
+    code = struct.unpack(">h", frame[pos:pos + 2])[0]
+    pos += 2 + 8 + 8 + 8
+    count = struct.unpack(">i", frame[pos:pos + 4])[0]
+    pos += 4
+
+    def nullable_string(p):
+        n = struct.unpack(">h", frame[p:p + 2])[0]
+        return (None, p + 2) if n < 0 else (frame[p + 2:p + 2 + n].decode(), p + 2 + n)
+
+    errors = []
+    for _ in range(max(count, 0)):
+        index = struct.unpack(">i", frame[pos:pos + 4])[0]
+        message, pos = nullable_string(pos + 4)
+        errors.append((index, message))
+    message, pos = nullable_string(pos)
+    return code, message, errors

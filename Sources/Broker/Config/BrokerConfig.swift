@@ -140,6 +140,10 @@ public enum BrokerConfigs {
         .init("audit.log.max.files", .int, "10", .atLeast(1)),
         .init("audit.log.sync.interval.ms", .long, "1000", .atLeast(0)),
         .init("audit.log.allow.resources", .string, ""),
+        // Schema registry (issue 6; Sources/Broker/Schemas). Empty listeners: no registry.
+        .init("schema.registry.listeners", .list, ""),
+        .init("schema.registry.authentication.method", .string, "NONE", .oneOf(["NONE", "BASIC"])),
+        .init("schema.registry.schema.compatibility.level", .string, "backward"),
     ]
 
     /// Kafka settings accepted so that a stock server.properties loads, but with no effect here.

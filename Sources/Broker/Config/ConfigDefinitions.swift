@@ -127,6 +127,13 @@ public enum TopicConfigs {
         .init("segment.jitter.ms", .long, "0", .atLeast(0), synonym: "log.roll.jitter.ms"),
         .init("segment.ms", .long, "604800000", .atLeast(1), synonym: "log.roll.ms"),
         .init("unclean.leader.election.enable", .boolean, "false", synonym: "unclean.leader.election.enable"),
+        // Broker-side schema validation (issue 6; Sources/Broker/Schemas/SchemaValidation.swift).
+        .init("key.schema.validation", .boolean, "false"),
+        .init("value.schema.validation", .boolean, "false"),
+        .init("key.subject.name.strategy", .string, "TopicNameStrategy", .oneOf(SubjectNameStrategy.configValues)),
+        .init("value.subject.name.strategy", .string, "TopicNameStrategy", .oneOf(SubjectNameStrategy.configValues)),
+        .init("key.schema.validation.level", .string, "id", .oneOf(["id", "payload"])),
+        .init("value.schema.validation.level", .string, "id", .oneOf(["id", "payload"])),
     ]
 
     public static let byName: [String: ConfigDefinition] = Dictionary(

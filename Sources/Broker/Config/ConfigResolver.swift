@@ -109,7 +109,21 @@ public struct ConfigResolver: Sendable {
             timestampBeforeMaxMs: long("message.timestamp.before.max.ms"),
             timestampAfterMaxMs: long("message.timestamp.after.max.ms"),
             compressionType: topicValue("compression.type", overrides: overrides),
-            compacted: topicValue("cleanup.policy", overrides: overrides).split(separator: ",").contains("compact"))
+            compacted: topicValue("cleanup.policy", overrides: overrides).split(separator: ",").contains("compact"),
+            schemaValidation: schemaValidationPolicy(overrides: overrides))
+    }
+
+    /// Nil unless `key.schema.validation` or `value.schema.validation` is true.
+    func schemaValidationPolicy(overrides: [String: String]) -> SchemaValidationPolicy? {
+        func side(_ prefix: String) -> SchemaValidationPolicy.Side? {
+            guard topicValue(prefix + ".schema.validation", overrides: overrides) == "true" else { return nil }
+            return SchemaValidationPolicy.Side(
+                strategy: SubjectNameStrategy(configValue: topicValue(prefix + ".subject.name.strategy", overrides: overrides))
+                    ?? .topicName,
+                payload: topicValue(prefix + ".schema.validation.level", overrides: overrides) == "payload")
+        }
+        let policy = SchemaValidationPolicy(key: side("key"), value: side("value"))
+        return policy.key == nil && policy.value == nil ? nil : policy
     }
 }
 
@@ -123,4 +137,6 @@ public struct ProducePolicy: Sendable, Equatable {
     public var compressionType: String
     /// `cleanup.policy` contains `compact`: records need keys.
     public var compacted: Bool
+    /// Broker-side schema validation; nil when off (the produce path then skips it entirely).
+    public var schemaValidation: SchemaValidationPolicy? = nil
 }

@@ -38,6 +38,8 @@ public final class Broker: FrameHandler, Sendable {
     let producerIds: ProducerIdAllocator
     let groups: GroupCoordinator
     public let security: BrokerSecurity
+    /// The schema registry, when `schema.registry.listeners` is set (Sources/Broker/Schemas).
+    public let schemaRegistry: SchemaRegistryService?
     /// Overrides the advertised port when listeners bind port 0 (tests).
     let advertisedPorts = Mutex<[String: Int]>([:])
 
@@ -55,6 +57,8 @@ public final class Broker: FrameHandler, Sendable {
         for support in Broker.supportedApis { table[support.key.rawValue] = support }
         apis = table
         groups = try GroupCoordinator(config: config, replicas: replicas, purgatory: purgatory)
+        schemaRegistry = config.listeners(of: "schema.registry.listeners").isEmpty
+            ? nil : try SchemaRegistryService(config: config, replicas: replicas)
         purgatory.start()
         groups.start()
     }

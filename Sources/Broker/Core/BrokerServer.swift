@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import Synchronization
 import TLS
 
@@ -7,6 +8,8 @@ import TLS
 public final class BrokerServer: Sendable {
     public let broker: Broker
     public let net: NetServer
+    /// The schema registry's HTTP listeners (nil without `schema.registry.listeners`).
+    public let registryHTTP: HTTPServer?
     /// The server context of the SSL/SASL_SSL listeners (one for all), reloaded when its files change.
     let tls: ReloadingTLSContext?
     private let stopping = Atomic<Bool>(false)
@@ -27,6 +30,7 @@ public final class BrokerServer: Sendable {
                             tls: proto.usesTLS ? tls : nil)
         }
         net = NetServer(listeners: listeners, limits: limits, handler: broker)
+        registryHTTP = try BrokerServer.makeRegistryServer(config: config, broker: broker, tls: tls)
     }
 
     /// Kafka's PEM settings (KIP-651): `ssl.keystore.location` holds the private key and the
@@ -49,6 +53,7 @@ public final class BrokerServer: Sendable {
     /// Binds the listeners and starts serving.
     public func start() throws {
         try net.start()
+        try registryHTTP?.start()
         for (listener, port) in zip(net.listeners, net.boundPorts) where listener.port == 0 {
             broker.setBoundPort(port, listener: listener.name)
         }
@@ -75,6 +80,7 @@ public final class BrokerServer: Sendable {
     /// period), logs are flushed and closed with a clean-shutdown marker.
     public func shutdown() {
         if stopping.exchange(true, ordering: .acquiringAndReleasing) { return }
+        registryHTTP?.shutdown()
         net.shutdown(gracePeriodMs: broker.config.int64("shutdown.grace.ms"))
         broker.shutdown()
     }

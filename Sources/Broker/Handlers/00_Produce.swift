@@ -108,6 +108,10 @@ extension Broker {
         case .success(let h):
             header = h
         }
+        if let schemaPolicy = policy.schemaValidation,
+           let failed = validateSchemas(topic: topic, bytes, policy: schemaPolicy, partition: partition, answer: &answer) {
+            return failed
+        }
         if header.producerId < 0 {
             appendToLog(partition, &bytes, policy: policy, now: now, answer: &answer)
             return answer
