@@ -88,7 +88,15 @@ enum Acls {
                 }
                 resource = AclResource(type, String(text[text.index(after: colon)...]))
             }
-            let authorizer = Authorizer(policy: policy, superUsers: superUsers)
+            // With --data-dir, the API-made rules (CreateAcls) in that data directory count too.
+            var apiAcls = ApiAclSet()
+            if let dataDirectory = options.string("data-dir") {
+                switch ApiAclSet.load(dataDirectory: dataDirectory) {
+                case .success(let loaded): apiAcls = loaded
+                case .failure(let errors): throw CLIError("API rules in \(dataDirectory):\n\(errors.description)")
+                }
+            }
+            let authorizer = Authorizer(policy: policy, apiAcls: apiAcls, superUsers: superUsers)
             print(authorizer.explain(principal: principal, operation: operation, resource: resource,
                                      host: options.string("host") ?? "*").description)
         default:

@@ -35,6 +35,7 @@ let usage = """
       users list | users delete --user U        (offline, on --data-dir DIR or the config's log.dirs)
       acls lint [--policies DIR] [--super-user User:x]...
       acls explain --principal User:x --operation read --resource topic:NAME [--host IP] [--policies DIR]
+               [--data-dir DIR]   (also the API-made rules of that data directory)
       audit verify [--dir DATA_DIR | FILE...]    (hash chain of the audit log; names the first broken line)
       certs init [--dir certs] [--force] [--client NAME]...   (development CA, broker and client certificates)
       oauth validate --jwks FILE [--issuer I] [--audience A] [--sub-claim C] [--now-ms T]   (token on stdin)

@@ -185,6 +185,11 @@ def test_acl_apis_with_kafka_python(authz):
     assert result["failed"] == [] and len(result["succeeded"]) == 1
     values, errors = consume(authz, "bob", "admin.secret", f"bob.{uuid.uuid4().hex[:6]}")
     assert len(values) == 1 and errors == []
+    # `sluice acls explain --data-dir` names the API-made rule that decided.
+    explained = sluice("acls", "explain", "--principal", "User:bob", "--operation", "read",
+                       "--resource", "topic:admin.secret", "--policies", str(authz.policies),
+                       "--data-dir", str(authz.data_dir)).stdout
+    assert "ALLOWED" in explained.upper() and "api:" in explained, explained
 
     # DescribeAcls shows the policy-file rules and the API-made rule.
     acls, error = carol.describe_acls(ACLFilter(principal=None, host=None, operation=ACLOperation.ANY,
