@@ -209,4 +209,7 @@ public final class PartitionLog: Sendable {
 
     /// Segment base offsets, oldest first (for tests and tools).
     public var segmentBaseOffsets: [Int64] { core.withLock { $0.segments.map(\.baseOffset) } }
+
+    /// Bytes of record data in the log's segments (what a tenant's storage quota counts).
+    public var sizeInBytes: Int64 { core.withLock { $0.segments.reduce(Int64(0)) { $0 + Int64($1.size) } } }
 }

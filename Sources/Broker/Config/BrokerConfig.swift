@@ -144,6 +144,11 @@ public enum BrokerConfigs {
         .init("schema.registry.listeners", .list, ""),
         .init("schema.registry.authentication.method", .string, "NONE", .oneOf(["NONE", "BASIC"])),
         .init("schema.registry.schema.compatibility.level", .string, "backward"),
+        // Tenant quotas (issue 5; Sources/Broker/Quotas): Kafka's window settings, and the
+        // Prometheus metrics endpoint (ours). Empty metrics.listeners: no endpoint.
+        .init("quota.window.num", .int, "11", .atLeast(2)),
+        .init("quota.window.size.seconds", .int, "1", .atLeast(1)),
+        .init("metrics.listeners", .list, ""),
     ]
 
     /// Kafka settings accepted so that a stock server.properties loads, but with no effect here.

@@ -40,6 +40,8 @@ public final class Broker: FrameHandler, Sendable {
     public let security: BrokerSecurity
     /// The schema registry, when `schema.registry.listeners` is set (Sources/Broker/Schemas).
     public let schemaRegistry: SchemaRegistryService?
+    /// Per-tenant quotas: rate sensors, connection counts, operator overrides (Sources/Broker/Quotas).
+    public let quotas: BrokerQuotas
     /// Overrides the advertised port when listeners bind port 0 (tests).
     let advertisedPorts = Mutex<[String: Int]>([:])
 
@@ -53,6 +55,9 @@ public final class Broker: FrameHandler, Sendable {
         replicas = try ReplicaManager(directory: directory, metadata: metadata, resolver: resolver)
         producerIds = ProducerIdAllocator(metadata: metadata)
         security = try BrokerSecurity(config: config)
+        quotas = BrokerQuotas(window: QuotaWindowConfig(samples: config.int("quota.window.num"),
+                                                        sampleMs: Int64(config.int("quota.window.size.seconds")) * 1000),
+                              directory: directory)
         var table: [Int16: ApiSupport] = [:]
         for support in Broker.supportedApis { table[support.key.rawValue] = support }
         apis = table
@@ -106,6 +111,10 @@ public final class Broker: FrameHandler, Sendable {
         ApiSupport(.alterUserScramCredentials, 0...0) { b, h, r, _ throws(DecodeError) in
             try b.handleAlterUserScramCredentials(h, &r)
         },
+        ApiSupport(.describeClientQuotas, 0...1) { b, h, r, _ throws(DecodeError) in
+            try b.handleDescribeClientQuotas(h, &r)
+        },
+        ApiSupport(.alterClientQuotas, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleAlterClientQuotas(h, &r) },
         ApiSupport(.saslHandshake, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleSaslHandshake(h, &r) },
         ApiSupport(.saslAuthenticate, 0...2) { b, h, r, s throws(DecodeError) in try b.handleSaslAuthenticate(h, &r, s) },
     ]
@@ -137,6 +146,8 @@ public final class Broker: FrameHandler, Sendable {
 
     public func connectionClosed(_ connection: any ConnectionContext) {
         stats.connectionsClosed.add(1, ordering: .relaxed)
+        let session = connection as! ClientSession
+        if let tenant = session.state.withLock({ $0.countedTenant }) { quotas.connectionClosed(tenant: tenant) }
     }
 
     public func handleFrame(_ frame: [UInt8], connection: any ConnectionContext, slot: ResponseSlot) {
@@ -160,6 +171,7 @@ public final class Broker: FrameHandler, Sendable {
         switch gate {
         case .open(let principal):
             header.principal = principal
+            header.quotaSubject = quotas.subject(for: principal)
         case .unauthenticated, .expired:
             // Before (re-)authentication only these are served; Kafka closes on anything else.
             guard header.apiKey == ApiKey.apiVersions.rawValue || header.apiKey == ApiKey.saslHandshake.rawValue
@@ -173,7 +185,9 @@ public final class Broker: FrameHandler, Sendable {
         header.session = session
         header.clientHost = session.info.peerHost
         header.listenerName = session.info.listenerName
+        header.requestBytes = frame.count
         stats.requests.add(1, ordering: .relaxed)
+        stats.bytesIn.add(frame.count, ordering: .relaxed)
         guard let support = apis[header.apiKey], support.versions.contains(header.apiVersion) else {
             // ApiVersions gets a graceful v0 answer (KIP-511); anything else we do not serve is
             // answered by closing the connection, as Kafka does.
@@ -185,15 +199,35 @@ public final class Broker: FrameHandler, Sendable {
             return slot.closeConnection()
         }
         let outcome: HandlerOutcome
+        let started = header.quotaSubject == nil ? 0 : SystemClock.monotonicNs()
         do {
             outcome = try support.handle(self, header, &reader, slot)
         } catch {
             return slot.closeConnection()
         }
+        // Request-time quota: the handler's time on this thread, charged to the tenant.
+        var requestThrottle: Int64 = 0
+        if let subject = header.quotaSubject {
+            let elapsedNs = SystemClock.monotonicNs() - started
+            requestThrottle = quotas.charge(.requestTime, amount: Double(elapsedNs) / 1_000_000, subject: subject,
+                                            now: Int64(SystemClock.monotonicNs() / 1_000_000))
+        }
         switch outcome {
-        case .respond(let body):
-            slot.complete(ResponseFramer.frame(body, apiKey: header.apiKey, version: header.apiVersion,
-                                               correlationId: header.correlationId))
+        case .respond(var body):
+            // KIP-219: the answer carries throttle_time_ms (the larger of the handler's byte-rate
+            // throttle and the request-time one) and the connection is then muted that long.
+            var mute = requestThrottle
+            if var carrier = body as? any ThrottleTimeCarrying {
+                mute = max(mute, Int64(carrier.throttleTimeMs))
+                if Int64(carrier.throttleTimeMs) < mute {
+                    carrier.throttleTimeMs = Int32(clamping: mute)
+                    body = carrier
+                }
+            }
+            let bytes = ResponseFramer.frame(body, apiKey: header.apiKey, version: header.apiVersion,
+                                             correlationId: header.correlationId)
+            stats.bytesOut.add(bytes.count, ordering: .relaxed)
+            slot.complete(bytes, muteMs: mute)
         case .noResponse:
             slot.completeWithoutResponse()
         case .deferred:
@@ -206,10 +240,14 @@ public final class Broker: FrameHandler, Sendable {
         }
     }
 
-    /// Completes a deferred request (a parked fetch) from any thread.
-    func complete(_ slot: ResponseSlot, header: RequestContext, body: any KafkaAPIMessage, sizeHint: Int) {
-        slot.complete(ResponseFramer.frame(body, apiKey: header.apiKey, version: header.apiVersion,
-                                           correlationId: header.correlationId, capacityHint: sizeHint + 256))
+    /// Completes a deferred request (a parked fetch) from any thread; `muteMs` > 0 throttles the
+    /// connection after the answer (KIP-219).
+    func complete(_ slot: ResponseSlot, header: RequestContext, body: any KafkaAPIMessage, sizeHint: Int,
+                  muteMs: Int64 = 0) {
+        let bytes = ResponseFramer.frame(body, apiKey: header.apiKey, version: header.apiVersion,
+                                         correlationId: header.correlationId, capacityHint: sizeHint + 256)
+        stats.bytesOut.add(bytes.count, ordering: .relaxed)
+        slot.complete(bytes, muteMs: muteMs)
     }
 
     // MARK: Lifecycle
@@ -236,6 +274,7 @@ public final class Broker: FrameHandler, Sendable {
         replicas.tick(now: now)
         security.tick(now: now)
         security.reload(now: Int64(SystemClock.monotonicNs() / 1_000_000))
+        refreshTenantStorage()
     }
 
     public func shutdown() {
@@ -251,6 +290,9 @@ final class BrokerStats: Sendable {
     let requests = Atomic<Int>(0)
     let connectionsOpened = Atomic<Int>(0)
     let connectionsClosed = Atomic<Int>(0)
+    /// Request frames read and response frames written (size prefixes excluded).
+    let bytesIn = Atomic<Int>(0)
+    let bytesOut = Atomic<Int>(0)
 }
 
 /// Wall-clock and monotonic time in the units Kafka uses.

@@ -10,6 +10,8 @@ public final class BrokerServer: Sendable {
     public let net: NetServer
     /// The schema registry's HTTP listeners (nil without `schema.registry.listeners`).
     public let registryHTTP: HTTPServer?
+    /// The Prometheus endpoint (nil without `metrics.listeners`).
+    public let metricsHTTP: HTTPServer?
     /// The server context of the SSL/SASL_SSL listeners (one for all), reloaded when its files change.
     let tls: ReloadingTLSContext?
     private let stopping = Atomic<Bool>(false)
@@ -31,7 +33,11 @@ public final class BrokerServer: Sendable {
         }
         net = NetServer(listeners: listeners, limits: limits, handler: broker)
         registryHTTP = try BrokerServer.makeRegistryServer(config: config, broker: broker, tls: tls)
+        metricsHTTP = try BrokerServer.makeMetricsServer(config: config, broker: broker)
     }
+
+    /// Bound ports of the metrics listeners, in order (empty without them).
+    public var metricsPorts: [Int] { metricsHTTP?.boundPorts ?? [] }
 
     /// Kafka's PEM settings (KIP-651): `ssl.keystore.location` holds the private key and the
     /// certificate chain, `ssl.truststore.location` the CA certificates for client certificates.
@@ -54,6 +60,7 @@ public final class BrokerServer: Sendable {
     public func start() throws {
         try net.start()
         try registryHTTP?.start()
+        try metricsHTTP?.start()
         for (listener, port) in zip(net.listeners, net.boundPorts) where listener.port == 0 {
             broker.setBoundPort(port, listener: listener.name)
         }
@@ -81,6 +88,7 @@ public final class BrokerServer: Sendable {
     public func shutdown() {
         if stopping.exchange(true, ordering: .acquiringAndReleasing) { return }
         registryHTTP?.shutdown()
+        metricsHTTP?.shutdown()
         net.shutdown(gracePeriodMs: broker.config.int64("shutdown.grace.ms"))
         broker.shutdown()
     }

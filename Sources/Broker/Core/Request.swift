@@ -15,6 +15,10 @@ public struct RequestContext: Sendable {
     public var listenerName: String = ""
     /// The connection's session (SASL handlers change it); nil in tests that call handlers directly.
     var session: ClientSession?
+    /// The request frame's size (size prefix excluded): what a produce is charged to its quota.
+    var requestBytes = 0
+    /// The tenant (and limits) this request is charged to; nil outside tenants and for operators.
+    var quotaSubject: QuotaSubject?
 }
 
 /// What a handler decided. Responses are encoded by the dispatcher, which knows the header rules.

@@ -25,6 +25,14 @@ extension Broker {
         // fails); each topic needs Write. Checked once per topic, before its existence.
         var requestError: KafkaError? = nil
         var deniedTopics = Set<String>()
+        // Storage quota: while the tenant's stored bytes are at or over its limit every partition
+        // is refused with POLICY_VIOLATION (nothing stored is touched; retention or DeleteRecords
+        // lowering the usage lets produce resume within a maintenance tick).
+        var storageRefusal: String?
+        if let subject = header.quotaSubject, let limit = subject.tenantLimits.maxStorageBytes,
+           quotas.storedBytes(ofTenant: subject.tenant) >= limit {
+            storageRefusal = "Tenant \(subject.tenant) has reached its storage limit (storage-bytes=\(limit))."
+        }
         if !access.allowsEverything {
             if Self.hasTransactionalBatch(request),
                !(request.transactionalId.map { access.allows(.write, .transactionalId($0)) } ?? false) {
@@ -44,6 +52,11 @@ extension Broker {
                     partitionResponse = .init()
                     partitionResponse.index = request.topicData[t].partitionData[p].index
                     partitionResponse.errorCode = topicError.rawValue
+                } else if let storageRefusal {
+                    partitionResponse = .init()
+                    partitionResponse.index = request.topicData[t].partitionData[p].index
+                    partitionResponse.errorCode = KafkaError.policyViolation.rawValue
+                    partitionResponse.errorMessage = storageRefusal
                 } else if acks != 0 && acks != 1 && acks != -1 {
                     partitionResponse = .init()
                     partitionResponse.index = request.topicData[t].partitionData[p].index
@@ -60,6 +73,13 @@ extension Broker {
                 topicResponse.partitionResponses.append(partitionResponse)
             }
             response.responses.append(topicResponse)
+        }
+        // Produce byte-rate quota (KIP-13): the request's size is charged to the tenant; the
+        // dispatcher mutes the connection for the throttle time after the answer (KIP-219).
+        if let subject = header.quotaSubject {
+            let throttle = quotas.charge(.produce, amount: Double(header.requestBytes), subject: subject,
+                                         now: Int64(SystemClock.monotonicNs() / 1_000_000))
+            response.throttleTimeMs = Int32(clamping: throttle)
         }
         if acks == 0 {
             return anyError ? .close(reason: "acks=0 produce failed") : .noResponse

@@ -20,7 +20,7 @@ extension Broker {
             || first.readable == 0 {
             // Answered here rather than with `.respond` so the response buffer is allocated once at
             // its final size: growing it by doubling copied and page-faulted the records repeatedly.
-            complete(slot, header: header, body: first.response, sizeHint: first.bytes + responseOverhead(request))
+            completeFetch(slot, header: header, first, sizeHint: first.bytes + responseOverhead(request))
             return .deferred
         }
         let keys = request.topics.flatMap { t in t.partitions.map { PartitionKey(t.topic, $0.partition) } }
@@ -28,11 +28,25 @@ extension Broker {
         let operation = DelayedOperation(deadline: deadline, watchKeys: keys) { [self] forced in
             let result = readFetch(request, version: header.apiVersion, denied: denied)
             guard forced || result.bytes >= Int(request.minBytes) || result.hasError else { return false }
-            complete(slot, header: header, body: result.response, sizeHint: result.bytes + responseOverhead(request))
+            completeFetch(slot, header: header, result, sizeHint: result.bytes + responseOverhead(request))
             return true
         }
         purgatory.park(operation)
         return .deferred
+    }
+
+    /// Answers a fetch; with a fetch byte-rate quota the records' bytes are charged to the tenant
+    /// and the throttle goes out in `throttle_time_ms`, then the connection is muted (KIP-219).
+    /// Like Kafka, a throttled fetch still returns its data: the mute is what slows the consumer.
+    func completeFetch(_ slot: ResponseSlot, header: RequestContext, _ read: FetchRead, sizeHint: Int) {
+        guard let subject = header.quotaSubject else {
+            return complete(slot, header: header, body: read.response, sizeHint: sizeHint)
+        }
+        var response = read.response
+        let throttle = quotas.charge(.fetch, amount: Double(read.bytes), subject: subject,
+                                     now: Int64(SystemClock.monotonicNs() / 1_000_000))
+        response.throttleTimeMs = Int32(clamping: throttle)
+        complete(slot, header: header, body: response, sizeHint: sizeHint, muteMs: throttle)
     }
 
     /// Generous bound on a response's bytes besides the records (names, per-partition fields), so

@@ -21,6 +21,7 @@ extension Broker {
         var seen = Set<String>()
         let access = access(header)
         let clusterCreate = access.allowsCluster(.create, quiet: true)
+        var addedByRequest = (topics: 0, partitions: 0)
         for topic in request.topics {
             var result = CreateTopicsResponse.CreatableTopicResult()
             result.name = topic.name
@@ -34,6 +35,17 @@ extension Broker {
             if !clusterCreate && !access.allowsTopic(.create, topic.name) {
                 result.errorCode = KafkaError.topicAuthorizationFailed.rawValue
                 result.errorMessage = AuthorizationMessage.denied(.create, .topic(topic.name))
+                result.configs = []
+                response.topics.append(result)
+                continue
+            }
+            if let subject = header.quotaSubject,
+               let refusal = tenantCreationLimit(subject, addingTopics: 1, partitions: requestedPartitions(topic),
+                                                 alreadyAdded: &addedByRequest) {
+                result.errorCode = KafkaError.policyViolation.rawValue
+                result.errorMessage = refusal
+                result.numPartitions = -1
+                result.replicationFactor = -1
                 result.configs = []
                 response.topics.append(result)
                 continue
@@ -69,6 +81,32 @@ extension Broker {
             response.topics.append(result)
         }
         return .respond(response)
+    }
+
+    /// Partitions a CreateTopics entry asks for (the broker default for -1).
+    private func requestedPartitions(_ topic: CreateTopicsRequest.CreatableTopic) -> Int {
+        if !topic.assignments.isEmpty { return topic.assignments.count }
+        return topic.numPartitions == -1 ? config.int("num.partitions") : max(0, Int(topic.numPartitions))
+    }
+
+    /// The tenant's topic and partition limits (issue 5): a message naming the limit when adding
+    /// `topics` topics with `partitions` partitions would exceed one, else nil (and the addition is
+    /// counted in `alreadyAdded`, so one request cannot pass the limit by creating several).
+    /// Existing topics are never touched.
+    func tenantCreationLimit(_ subject: QuotaSubject, addingTopics topics: Int, partitions: Int,
+                             alreadyAdded: inout (topics: Int, partitions: Int)) -> String? {
+        let limits = subject.tenantLimits
+        guard limits.maxTopics != nil || limits.maxPartitions != nil else { return nil }
+        let current = tenantTopicCounts(subject.tenant)
+        if let max = limits.maxTopics, topics > 0, current.topics + alreadyAdded.topics + topics > max {
+            return "Tenant \(subject.tenant) has reached its topic limit (topics=\(max)); it owns \(current.topics + alreadyAdded.topics)."
+        }
+        if let max = limits.maxPartitions, current.partitions + alreadyAdded.partitions + partitions > max {
+            return "Tenant \(subject.tenant) would exceed its partition limit (partitions=\(max)): it owns \(current.partitions + alreadyAdded.partitions) and asks for \(partitions) more."
+        }
+        alreadyAdded.topics += topics
+        alreadyAdded.partitions += partitions
+        return nil
     }
 
     private func createTopic(_ topic: CreateTopicsRequest.CreatableTopic, validateOnly: Bool) -> TopicCreation {

@@ -8,6 +8,7 @@ extension Broker {
         let request = try CreatePartitionsRequest(from: &r, version: header.apiVersion)
         var response = CreatePartitionsResponse()
         let access = access(header)
+        var addedByRequest = (topics: 0, partitions: 0)
         for topic in request.topics {
             var result = CreatePartitionsResponse.CreatePartitionsTopicResult()
             result.name = topic.name
@@ -26,6 +27,11 @@ extension Broker {
                           assignments.count != Int(topic.count - current.partitionCount)
                             || assignments.contains(where: { $0.brokerIds != [config.nodeId] }) {
                     fail(.invalidReplicaAssignment, "Assignments must name broker \(config.nodeId) once per new partition.")
+                } else if let subject = header.quotaSubject,
+                          let refusal = tenantCreationLimit(subject, addingTopics: 0,
+                                                            partitions: Int(topic.count - current.partitionCount),
+                                                            alreadyAdded: &addedByRequest) {
+                    fail(.policyViolation, refusal)
                 } else if !request.validateOnly {
                     do {
                         try replicas.addPartitions(topic.name, to: topic.count)

@@ -83,6 +83,8 @@ final class NetConnection {
     var peerHalfClosed = false
     /// A slot asked to close: flush what precedes it, then close.
     var closeAfterFlush = false
+    /// Quota throttling (KIP-219): no input is read before this monotonic ms; 0 = not muted.
+    var mutedUntilMs: Int64 = 0
 
     // Ordering: outcomes of dispatched requests, oldest first; `headSequence` numbers pending[0].
     var pending = NetFifo<Pending>()

@@ -50,6 +50,8 @@ final class NetReactor: @unchecked Sendable {
     private var readBatch: [NetConnection] = []
     private var flushQueue: [NetConnection] = []
     private var flushBatch: [NetConnection] = []
+    /// Connections muted by a throttle, resumed by the loop when their time is up.
+    private var muted: [NetConnection] = []
     private var selfPosted = false
     private var draining = false
     private var drainDeadlineMs: Int64 = 0
@@ -156,7 +158,9 @@ final class NetReactor: @unchecked Sendable {
                 reapIdle()
                 nextSweep = now + sweepEvery
             }
+            resumeMuted()
             var timeout = nextSweep - now
+            for conn in muted { timeout = min(timeout, conn.mutedUntilMs - now) }
             if draining { timeout = min(timeout, drainDeadlineMs - now) }
             if selfPosted || !readQueue.isEmpty || !flushQueue.isEmpty { timeout = 0 }
             let count = epoll_wait(epollFD, events, Int32(Self.maxEvents), Int32(clamping: max(0, timeout)))
@@ -310,8 +314,33 @@ final class NetReactor: @unchecked Sendable {
         handler.connectionClosed(conn.context!)
     }
 
+    /// Ends the mutes whose time has come and reads what waited meanwhile.
+    private func resumeMuted() {
+        guard !muted.isEmpty else { return }
+        var k = 0
+        while k < muted.count {
+            let conn = muted[k]
+            if conn.isClosed || conn.mutedUntilMs <= now {
+                muted.swapAt(k, muted.count - 1)
+                muted.removeLast()
+                if conn.isClosed { continue }
+                conn.mutedUntilMs = 0
+                if (conn.readReady || conn.hasStash) && wantsInput(conn) { queueRead(conn) }
+            } else {
+                k += 1
+            }
+        }
+    }
+
+    private func mute(_ conn: NetConnection, forMs ms: Int64) {
+        let until = now + ms
+        guard until > conn.mutedUntilMs else { return }
+        if conn.mutedUntilMs == 0 { muted.append(conn) }
+        conn.mutedUntilMs = until
+    }
+
     private func wantsInput(_ conn: NetConnection) -> Bool {
-        !conn.closeAfterFlush && !draining
+        !conn.closeAfterFlush && !draining && conn.mutedUntilMs <= now
             && conn.pending.count < limits.maxInFlightPerConnection
             && conn.pendingOutputBytes <= limits.maxPendingOutputBytes
             && (conn.restriction.map {
@@ -571,6 +600,14 @@ final class NetReactor: @unchecked Sendable {
                 }
                 conn.output.append(body)
                 conn.pendingOutputBytes += 4 + body.count
+            case .responseThenMute(let body, let muteMs):
+                guard body.count <= Int(Int32.max) - 4 else {
+                    close(conn, graceful: false)
+                    return
+                }
+                conn.output.append(body)
+                conn.pendingOutputBytes += 4 + body.count
+                mute(conn, forMs: muteMs)
             case .noResponse:
                 break
             case .responseThenClose(let body):

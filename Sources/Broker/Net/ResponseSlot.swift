@@ -7,6 +7,9 @@ enum NetOutcome: Sendable {
     case close
     /// Send this response, then close (a failed authentication).
     case responseThenClose([UInt8])
+    /// Send this response, then read nothing more from the connection for `muteMs` (KIP-219: a
+    /// client over its quota gets `throttle_time_ms` at once and is then not read from).
+    case responseThenMute([UInt8], muteMs: Int64)
 }
 
 /// The answer place for one request frame. Created on the connection's reactor thread and handed to
@@ -29,6 +32,13 @@ public final class ResponseSlot: Sendable {
     /// Sends `response` (the body without the size prefix; the server adds it) once every earlier
     /// request on the connection has been answered.
     public func complete(_ response: [UInt8]) { finish(.response(response)) }
+
+    /// Sends `response` like `complete`, then stops reading the connection for `muteMs` ms,
+    /// counted from when the response is released in order (KIP-219 throttling). A later mute
+    /// extends an earlier one; 0 or less is a plain `complete`.
+    public func complete(_ response: [UInt8], muteMs: Int64) {
+        finish(muteMs > 0 ? .responseThenMute(response, muteMs: muteMs) : .response(response))
+    }
 
     /// Answers nothing (acks=0 produce) but lets later responses go out.
     public func completeWithoutResponse() { finish(.noResponse) }

@@ -218,6 +218,34 @@ extension Broker {
                 decision: outcome.authenticated ? .success : .failure,
                 detail: mechanismName + (failureMessage.map { ": " + $0 } ?? "")))
         }
+        if outcome.authenticated { admitTenantConnection(&outcome, session: session, api: api) }
         return outcome
+    }
+
+    /// Tenant connection quotas (count and creation rate) are enforced here, at authentication
+    /// success, because only then is the tenant known. An excess connection is answered
+    /// SASL_AUTHENTICATION_FAILED with a message naming the limit, then closed (Kafka refuses
+    /// excess connections too, KIP-306/402, though before the handshake). A re-authentication
+    /// keeps the connection's place.
+    private func admitTenantConnection(_ outcome: inout SaslTokenOutcome, session: ClientSession, api: String) {
+        let (principal, counted) = session.state.withLock { ($0.principal, $0.countedTenant) }
+        guard counted == nil, let subject = quotas.subject(for: principal) else { return }
+        if let refusal = quotas.admitConnection(subject, now: Int64(SystemClock.monotonicNs() / 1_000_000)) {
+            session.state.withLock { s in
+                s.authenticated = false
+                s.principal = ClientSession.anonymousPrincipal
+                s.sessionExpiryMs = nil
+            }
+            outcome.authenticated = false
+            outcome.errorCode = KafkaError.saslAuthenticationFailed.rawValue
+            outcome.errorMessage = refusal
+            outcome.closeAfterResponse = true
+            outcome.sessionLifetimeMs = 0
+            security.record(AuditEvent(
+                kind: .authentication, principal: principal, client: session.info.peerAddress,
+                listener: session.info.listenerName, api: api, decision: .failure, detail: refusal))
+        } else {
+            session.state.withLock { $0.countedTenant = subject.tenant }
+        }
     }
 }
