@@ -104,6 +104,9 @@ public struct ValidatedToken: Sendable, Equatable {
     public let scopes: [String]
     public let algorithm: JwsAlgorithm
     public let keyId: String?
+    /// The token's top-level claims whose value is a string or an array of strings (tenant
+    /// membership by claim, `member claim:<name>=<value>` in `policies/*.tenants`).
+    public var stringClaims: [String: [String]] = [:]
 }
 
 /// A JWS in compact serialization, decoded but not verified.
@@ -287,8 +290,19 @@ public struct JwtValidator: Sendable {
         guard Set(scopes).count == scopes.count else {
             throw TokenError(.invalidClaim, "scope claim \(Json.quote(config.scopeClaimName)) repeats a scope")
         }
+        var stringClaims: [String: [String]] = [:]
+        for (name, value) in claims.members ?? [] {
+            switch value {
+            case .string(let text): stringClaims[name] = [text]
+            case .array(let list):
+                let texts = list.compactMap(\.stringValue)
+                if texts.count == list.count { stringClaims[name] = texts }
+            default: break
+            }
+        }
         return ValidatedToken(principal: principal, expiresAtMs: expiresAtMs, notBeforeMs: notBeforeMs, issuedAtMs: issuedAtMs,
-                              issuer: issuer, audiences: audiences, scopes: scopes, algorithm: algorithm, keyId: keyId)
+                              issuer: issuer, audiences: audiences, scopes: scopes, algorithm: algorithm, keyId: keyId,
+                              stringClaims: stringClaims)
     }
 }
 
