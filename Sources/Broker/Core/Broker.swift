@@ -55,9 +55,14 @@ public final class Broker: FrameHandler, Sendable {
         replicas = try ReplicaManager(directory: directory, metadata: metadata, resolver: resolver)
         producerIds = ProducerIdAllocator(metadata: metadata)
         security = try BrokerSecurity(config: config)
+        // INTERIM until the tenants branch's hot-reloaded snapshot is merged: the tenant files
+        // as loaded at start (no reload).
+        let startupTenants: TenantSet = (config.string("acls.policy.dir").flatMap { $0.isEmpty ? nil : $0 })
+            .flatMap { try? TenantSet.load(directory: $0).get() } ?? TenantSet()
         quotas = BrokerQuotas(window: QuotaWindowConfig(samples: config.int("quota.window.num"),
                                                         sampleMs: Int64(config.int("quota.window.size.seconds")) * 1000),
                               directory: directory)
+        quotas.follow { startupTenants }
         var table: [Int16: ApiSupport] = [:]
         for support in Broker.supportedApis { table[support.key.rawValue] = support }
         apis = table

@@ -3,8 +3,14 @@
 // A rate is measured over sampled windows (Kafka's `quota.window.num` samples of
 // `quota.window.size.seconds` each, 11 × 1 s by default). Recording adds to the current sample;
 // a sample older than the whole window is recycled. The measured rate is the samples' total over
-// the elapsed window, which is at least (samples − 1) sample lengths so a fresh sensor does not
-// report a huge rate from its first bytes (Kafka's `Rate` with `SampledStat`).
+// the elapsed window (Kafka's `Rate` with `SampledStat`), counted as at least one sample length.
+//
+// Deliberate difference from Kafka: Kafka counts the elapsed window as at least (samples − 1)
+// sample lengths, which lets a fresh client burst ten seconds' worth of quota at once; that burst
+// stays in one sample, and when the sample expires 11 s later the whole allowance is released
+// again, so a greedy client oscillates between bursts and near-silence. With a one-sample minimum
+// a fresh client gets at most about one second's worth, the samples fill evenly, and the rate over
+// any 10 s stays near the quota.
 //
 // Throttle time (KIP-13, KIP-124): when the measured rate exceeds the quota,
 // `(observed − quota) / quota × window`, i.e. how long the client must stay quiet for the rate over
@@ -58,7 +64,7 @@ public struct RateSensor: Sendable {
             total += sample.total
             oldest = min(oldest, sample.startMs)
         }
-        let elapsed = max(now - oldest, Int64(config.samples - 1) * config.sampleMs)
+        let elapsed = max(now - oldest, config.sampleMs)
         return total * 1000 / Double(max(1, elapsed))
     }
 
@@ -67,7 +73,7 @@ public struct RateSensor: Sendable {
         let windowMs = Int64(config.samples) * config.sampleMs
         var oldest = now
         for sample in samples where now - sample.startMs < windowMs { oldest = min(oldest, sample.startMs) }
-        return max(now - oldest, Int64(config.samples - 1) * config.sampleMs)
+        return max(now - oldest, config.sampleMs)
     }
 
     /// Kafka's throttle: zero within the quota, else `(rate − quota) / quota × window`, capped.
