@@ -39,6 +39,7 @@ let usage = """
       audit verify [--dir DATA_DIR | FILE...]    (hash chain of the audit log; names the first broken line)
       certs init [--dir certs] [--force] [--client NAME]...   (development CA, broker and client certificates)
       oauth validate --jwks FILE [--issuer I] [--audience A] [--sub-claim C] [--now-ms T]   (token on stdin)
+      tenants usage [--metrics http://127.0.0.1:9404]   (live usage per tenant against its limits, from metrics.listeners)
 
       schemas register --subject S (--schema TEXT | --schema-file F) [--type AVRO|JSON]
                [--reference name=subject:version]... [--normalize]
@@ -172,6 +173,8 @@ func run() throws {
     case "oauth":
         guard let sub = args.first else { throw CLIError("oauth needs a subcommand (validate)") }
         try OAuthCommand.run(sub, try Options(args.dropFirst()))
+    case "tenants" where args.first == "usage":
+        try TenantUsageCommand.run(try Options(args.dropFirst()))
     case "help", "--help", "-h":
         print(usage)
     default:

@@ -385,3 +385,7 @@ def test_metrics_endpoint_reports_broker_totals_and_connections(qb):
     assert metric(text, "sluice_tenant_connections", "steady") >= 1
     assert metric(text, "sluice_tenant_partitions", "noisy") == 1
     assert metric(text, "sluice_tenant_storage_bytes", "noisy") > 0
+    usage = sluice("tenants", "usage", "--metrics", f"http://127.0.0.1:{qb.metrics_port}").stdout
+    lines = {line.split()[0]: line for line in usage.splitlines()[1:]}
+    assert set(lines) >= {"noisy", "steady", "reader", "other", "small"}
+    assert "/292.97KiB" in lines["noisy"]  # the produce quota (300 000 B/s)
