@@ -146,7 +146,7 @@ public final class Broker: FrameHandler, Sendable {
             if s.rawTokens { return .rawToken }
             if !s.authenticated { return .unauthenticated }
             if let expiry = s.sessionExpiryMs, SystemClock.nowMs() >= expiry { return .expired }
-            return .open(s.principal)
+            return .open(s.principal, s.claims)
         }
         if case .rawToken = gate { return handleRawSaslToken(frame, session: session, slot: slot) }
         if case .rejected = gate { return slot.closeConnection() }
@@ -158,8 +158,19 @@ public final class Broker: FrameHandler, Sendable {
             return slot.closeConnection()
         }
         switch gate {
-        case .open(let principal):
+        case .open(let principal, let claims):
             header.principal = principal
+            let tenants = security.tenants
+            if !tenants.isEmpty {
+                header.tenancy = true
+                switch tenants.resolve(principal: principal, claims: claims) {
+                case .none: break
+                case .tenant(let tenant): header.tenant = tenant.namespace
+                case .ambiguous(let names):
+                    security.reportAmbiguousTenant(principal, names)
+                    return slot.closeConnection()
+                }
+            }
         case .unauthenticated, .expired:
             // Before (re-)authentication only these are served; Kafka closes on anything else.
             guard header.apiKey == ApiKey.apiVersions.rawValue || header.apiKey == ApiKey.saslHandshake.rawValue

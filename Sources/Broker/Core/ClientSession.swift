@@ -45,6 +45,8 @@ final class ClientSession: ConnectionContext {
         /// A client certificate was presented that no `ssl.principal.mapping.rules` rule maps:
         /// the connection is closed at its first frame.
         var rejected = false
+        /// OAUTHBEARER: the validated token's string claims (tenant membership by claim).
+        var claims: [String: [String]] = [:]
     }
 
     let info: ConnectionInfo

@@ -5,7 +5,7 @@ import Security
 /// Where a connection stands when a frame arrives.
 enum SaslGate {
     /// Authenticated (or no authentication on this listener): serve as this principal.
-    case open(String)
+    case open(String, [String: [String]])
     /// SASL listener, not authenticated yet: only ApiVersions and the SASL APIs.
     case unauthenticated
     /// KIP-368 session lifetime over: only a re-authentication is accepted.
@@ -181,6 +181,7 @@ extension Broker {
                     outcome.authenticated = true
                     s.lastMechanism = mechanism.mechanismName
                     s.principal = principal
+                    s.claims = (mechanism as? OAuthBearerServer)?.token?.stringClaims ?? [:]
                     s.authenticated = true
                     outcome.serverBytes = final ?? []
                     // KIP-368: with connections.max.reauth.ms set, the session ends at the earlier of
