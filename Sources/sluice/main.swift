@@ -36,6 +36,8 @@ let usage = """
       acls lint [--policies DIR] [--super-user User:x]...
       acls explain --principal User:x --operation read --resource topic:NAME [--host IP] [--policies DIR]
                [--data-dir DIR]   (also the API-made rules of that data directory)
+      tenants list [--policies DIR]            (the tenants of policies/*.tenants: members, limits)
+      tenants describe [--tenant T] [--policies DIR] [--data-dir DIR]   (limits; topics, partitions, bytes on disk)
       audit verify [--dir DATA_DIR | FILE...]    (hash chain of the audit log; names the first broken line)
       certs init [--dir certs] [--force] [--client NAME]...   (development CA, broker and client certificates)
       oauth validate --jwks FILE [--issuer I] [--audience A] [--sub-claim C] [--now-ms T]   (token on stdin)
@@ -161,6 +163,9 @@ func run() throws {
     case "acls":
         guard let sub = args.first else { throw CLIError("acls needs a subcommand (lint|explain)") }
         try Acls.run(sub, try Options(args.dropFirst()))
+    case "tenants":
+        guard let sub = args.first else { throw CLIError("tenants needs a subcommand (list|describe)") }
+        try TenantsCommand.run(sub, try Options(args.dropFirst()))
     case "schemas":
         guard let sub = args.first else { throw CLIError("schemas needs a subcommand (register|list|get|check|delete)") }
         try Schemas.run(sub, try Options(args.dropFirst()))

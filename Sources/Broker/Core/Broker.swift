@@ -55,14 +55,10 @@ public final class Broker: FrameHandler, Sendable {
         replicas = try ReplicaManager(directory: directory, metadata: metadata, resolver: resolver)
         producerIds = ProducerIdAllocator(metadata: metadata)
         security = try BrokerSecurity(config: config)
-        // INTERIM until the tenants branch's hot-reloaded snapshot is merged: the tenant files
-        // as loaded at start (no reload).
-        let startupTenants: TenantSet = (config.string("acls.policy.dir").flatMap { $0.isEmpty ? nil : $0 })
-            .flatMap { try? TenantSet.load(directory: $0).get() } ?? TenantSet()
         quotas = BrokerQuotas(window: QuotaWindowConfig(samples: config.int("quota.window.num"),
                                                         sampleMs: Int64(config.int("quota.window.size.seconds")) * 1000),
                               directory: directory)
-        quotas.follow { startupTenants }
+        quotas.follow { [security] in security.tenants }  // the hot-reloaded snapshot
         var table: [Int16: ApiSupport] = [:]
         for support in Broker.supportedApis { table[support.key.rawValue] = support }
         apis = table
@@ -162,7 +158,7 @@ public final class Broker: FrameHandler, Sendable {
             if s.rawTokens { return .rawToken }
             if !s.authenticated { return .unauthenticated }
             if let expiry = s.sessionExpiryMs, SystemClock.nowMs() >= expiry { return .expired }
-            return .open(s.principal)
+            return .open(s.principal, s.claims)
         }
         if case .rawToken = gate { return handleRawSaslToken(frame, session: session, slot: slot) }
         if case .rejected = gate { return slot.closeConnection() }
@@ -174,9 +170,21 @@ public final class Broker: FrameHandler, Sendable {
             return slot.closeConnection()
         }
         switch gate {
-        case .open(let principal):
+        case .open(let principal, let claims):
             header.principal = principal
-            header.quotaSubject = quotas.subject(for: principal)
+            let tenants = security.tenants
+            if !tenants.isEmpty {
+                header.tenancy = true
+                switch tenants.resolve(principal: principal, claims: claims) {
+                case .none: break
+                case .tenant(let tenant):
+                    header.tenant = tenant.namespace
+                    header.quotaSubject = quotas.subject(of: tenant, principal: principal)
+                case .ambiguous(let names):
+                    security.reportAmbiguousTenant(principal, names)
+                    return slot.closeConnection()
+                }
+            }
         case .unauthenticated, .expired:
             // Before (re-)authentication only these are served; Kafka closes on anything else.
             guard header.apiKey == ApiKey.apiVersions.rawValue || header.apiKey == ApiKey.saslHandshake.rawValue

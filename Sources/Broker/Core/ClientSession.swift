@@ -47,6 +47,8 @@ final class ClientSession: ConnectionContext {
         var rejected = false
         /// The tenant whose connection count includes this connection (set at authentication).
         var countedTenant: String?
+        /// OAUTHBEARER: the validated token's string claims (tenant membership by claim).
+        var claims: [String: [String]] = [:]
     }
 
     let info: ConnectionInfo

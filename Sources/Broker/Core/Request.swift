@@ -1,4 +1,5 @@
 import KafkaProtocol
+import Security
 
 /// One request as a handler sees it: the parsed header plus who sent it (the connection's
 /// authenticated principal, the client's address and the listener it came in on).
@@ -13,6 +14,12 @@ public struct RequestContext: Sendable {
     public var clientHost: String = ""
     /// The listener the request arrived on (Metadata advertises that listener's endpoint).
     public var listenerName: String = ""
+    /// The caller's tenant namespace (docs/tenants.md); nil for operators and principals outside
+    /// tenancy. Handlers map names through `names` (TenantScope).
+    public var tenant: TenantNamespace?
+    /// Tenants are defined on this broker: names in the reserved internal form are refused to
+    /// callers with no tenant that are not super users.
+    public var tenancy = false
     /// The connection's session (SASL handlers change it); nil in tests that call handlers directly.
     var session: ClientSession?
     /// The request frame's size (size prefix excluded): what a produce is charged to its quota.

@@ -16,6 +16,11 @@ extension Broker {
     func handleProduce(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
         -> HandlerOutcome {
         var request = try ProduceRequest(from: &r, version: header.apiVersion)
+        let names = header.names
+        if header.tenant != nil {
+            request.transactionalId = names.group(request.transactionalId)
+            for t in request.topicData.indices { request.topicData[t].name = names.topic(request.topicData[t].name) }
+        }
         let acks = request.acks
         var response = ProduceResponse()
         var anyError = false
@@ -43,7 +48,7 @@ extension Broker {
         }
         for t in request.topicData.indices {
             var topicResponse = ProduceResponse.TopicProduceResponse()
-            topicResponse.name = request.topicData[t].name
+            topicResponse.name = names.local(request.topicData[t].name)
             let topicError: KafkaError? = requestError
                 ?? (deniedTopics.contains(request.topicData[t].name) ? .topicAuthorizationFailed : nil)
             for p in request.topicData[t].partitionData.indices {
@@ -69,7 +74,10 @@ extension Broker {
                                                       partition: request.topicData[t].partitionData[p].index,
                                                       records: &records, now: now)
                 }
-                if partitionResponse.errorCode != 0 { anyError = true }
+                if partitionResponse.errorCode != 0 {
+                    anyError = true
+                    partitionResponse.errorMessage = names.message(partitionResponse.errorMessage)
+                }
                 topicResponse.partitionResponses.append(partitionResponse)
             }
             response.responses.append(topicResponse)

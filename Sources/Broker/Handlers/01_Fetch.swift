@@ -13,9 +13,15 @@ import LogStore
 extension Broker {
     func handleFetch(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
         -> HandlerOutcome {
-        let request = try FetchRequest(from: &r, version: header.apiVersion)
+        var decoded = try FetchRequest(from: &r, version: header.apiVersion)
+        let names = header.names
+        if header.tenant != nil {
+            for t in decoded.topics.indices { decoded.topics[t].topic = names.topic(decoded.topics[t].topic) }
+        }
+        let request = decoded
         let denied = deniedFetchTopics(request, access(header))
-        let first = readFetch(request, version: header.apiVersion, denied: denied)
+        var first = readFetch(request, version: header.apiVersion, denied: denied)
+        if header.tenant != nil { first.localize(names) }
         if request.maxWaitMs <= 0 || first.bytes >= Int(request.minBytes) || first.hasError || request.topics.isEmpty
             || first.readable == 0 {
             // Answered here rather than with `.respond` so the response buffer is allocated once at
@@ -26,7 +32,8 @@ extension Broker {
         let keys = request.topics.flatMap { t in t.partitions.map { PartitionKey(t.topic, $0.partition) } }
         let deadline = SystemClock.monotonicNs() + UInt64(request.maxWaitMs) * 1_000_000
         let operation = DelayedOperation(deadline: deadline, watchKeys: keys) { [self] forced in
-            let result = readFetch(request, version: header.apiVersion, denied: denied)
+            var result = readFetch(request, version: header.apiVersion, denied: denied)
+            if names.namespace != nil { result.localize(names) }
             guard forced || result.bytes >= Int(request.minBytes) || result.hasError else { return false }
             completeFetch(slot, header: header, result, sizeHint: result.bytes + responseOverhead(request))
             return true
@@ -70,6 +77,11 @@ extension Broker {
         var hasError: Bool
         /// Partitions that passed authorization; with none, the answer goes out at once.
         var readable: Int
+
+        /// Topic names back into the tenant's terms.
+        mutating func localize(_ names: TenantScope) {
+            for i in response.responses.indices { response.responses[i].topic = names.local(response.responses[i].topic) }
+        }
     }
 
     /// `denied`: topics answered TOPIC_AUTHORIZATION_FAILED (nil: all). As in Kafka, such

@@ -12,12 +12,15 @@ extension Broker {
     static let maxTimestamp: Int64 = -3
 
     func handleListOffsets(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
-        let request = try ListOffsetsRequest(from: &r, version: header.apiVersion)
+        var request = try ListOffsetsRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            for i in request.topics.indices { request.topics[i].name = header.names.topic(request.topics[i].name) }
+        }
         var response = ListOffsetsResponse()
         let denied = access(header).deniedNames(.describe, .topic, request.topics.lazy.map(\.name))
         for topic in request.topics {
             var topicResponse = ListOffsetsResponse.ListOffsetsTopicResponse()
-            topicResponse.name = topic.name
+            topicResponse.name = header.names.local(topic.name)
             let topicDenied = !denied.isEmpty && denied.contains(topic.name)
             for p in topic.partitions {
                 if topicDenied {

@@ -30,13 +30,16 @@ extension Broker {
         if wantsAll {
             // Listing all topics shows only those the caller may describe (denials not audited).
             let all = metadata.topics.sorted { $0.name < $1.name }
-            for topic in all where access.allowsTopic(.describe, topic.name, quiet: true) {
+            let names = header.names
+            for topic in all where names.visible(topic.name) && access.allowsTopic(.describe, topic.name, quiet: true) {
                 response.topics.append(describeTopic(topic))
             }
             described = Array(repeating: true, count: response.topics.count)
         } else {
             let autoCreate = config.bool("auto.create.topics.enable") && (version < 4 || request.allowAutoTopicCreation)
             for requested in request.topics ?? [] {
+                var requested = requested
+                requested.name = header.names.topic(requested.name)
                 let (topic, visible) = metadataTopic(requested, autoCreate: autoCreate, access: access)
                 response.topics.append(topic)
                 described.append(visible)
@@ -53,6 +56,9 @@ extension Broker {
                     response.topics[i].topicAuthorizedOperations = access.authorizedOperations(.topic(name))
                 }
             }
+        }
+        if header.tenant != nil {
+            for i in response.topics.indices { response.topics[i].name = header.names.local(response.topics[i].name) }
         }
         return .respond(response)
     }
@@ -85,10 +91,10 @@ extension Broker {
         if let topic = metadata.topic(name) { return (describeTopic(topic), true) }
         if autoCreate && !access.allowsCluster(.create, quiet: true) && !access.allowsTopic(.create, name) {
             answer.errorCode = KafkaError.topicAuthorizationFailed.rawValue
-            answer.isInternal = name.hasPrefix("__")
+            answer.isInternal = TenantScope.isInternalTopic(name)
             return (answer, false)
         }
-        if TopicName.validate(name) != nil {
+        if TopicName.validate(access.context.names.local(name)) != nil || TopicName.validate(name) != nil {
             answer.errorCode = KafkaError.invalidTopicException.rawValue
             return (answer, true)
         }

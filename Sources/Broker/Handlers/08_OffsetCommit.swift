@@ -12,7 +12,11 @@ import KafkaProtocol
 /// then Read on each topic (TOPIC_AUTHORIZATION_FAILED on its partitions; the others commit).
 extension Broker {
     func handleOffsetCommit(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
-        let request = try OffsetCommitRequest(from: &r, version: header.apiVersion)
+        var request = try OffsetCommitRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            request.groupId = header.names.group(request.groupId)
+            for t in request.topics.indices { request.topics[t].name = header.names.topic(request.topics[t].name) }
+        }
         let access = access(header)
         guard access.allowsGroup(.read, request.groupId) else {
             return .respond(offsetCommitResponse(request) { _ in .groupAuthorizationFailed })
@@ -41,11 +45,15 @@ extension Broker {
                                    offsets: offsets).1
         }
         var i = 0
-        return .respond(offsetCommitResponse(request) { topic in
+        var response = offsetCommitResponse(request) { topic in
             if !denied.isEmpty && denied.contains(topic) { return .topicAuthorizationFailed }
             defer { i += 1 }
             return errors[i]
-        })
+        }
+        if header.tenant != nil {
+            for t in response.topics.indices { response.topics[t].name = header.names.local(response.topics[t].name) }
+        }
+        return .respond(response)
     }
 
     /// One answer per requested partition, in request order.

@@ -8,7 +8,18 @@ import KafkaProtocol
 /// topic (TOPIC_AUTHORIZATION_FAILED per asked-for partition; left out of a fetch-all).
 extension Broker {
     func handleOffsetFetch(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
-        let request = try OffsetFetchRequest(from: &r, version: header.apiVersion)
+        var request = try OffsetFetchRequest(from: &r, version: header.apiVersion)
+        let names = header.names
+        if header.tenant != nil {
+            request.groupId = names.group(request.groupId)
+            for t in (request.topics ?? []).indices { request.topics![t].name = names.topic(request.topics![t].name) }
+            for g in request.groups.indices {
+                request.groups[g].groupId = names.group(request.groups[g].groupId)
+                for t in (request.groups[g].topics ?? []).indices {
+                    request.groups[g].topics![t].name = names.topic(request.groups[g].topics![t].name)
+                }
+            }
+        }
         let loading = groups.isLoading
         let access = access(header)
         var response = OffsetFetchResponse()
@@ -47,11 +58,11 @@ extension Broker {
             for g in request.groups {
                 let (error, topics) = fetch(g.groupId, g.topics.map { $0.map { ($0.name, $0.partitionIndexes) } })
                 var rg = OffsetFetchResponse.OffsetFetchResponseGroup()
-                rg.groupId = g.groupId
+                rg.groupId = names.local(g.groupId)
                 rg.errorCode = error.rawValue
                 rg.topics = topics.map { name, partitions in
                     var rt = OffsetFetchResponse.OffsetFetchResponseTopics()
-                    rt.name = name
+                    rt.name = names.local(name)
                     rt.partitions = partitions.map { index, o, e in
                         var rp = OffsetFetchResponse.OffsetFetchResponsePartitions()
                         rp.partitionIndex = index
@@ -75,7 +86,7 @@ extension Broker {
         response.errorCode = error.rawValue
         response.topics = topics.map { name, partitions in
             var rt = OffsetFetchResponse.OffsetFetchResponseTopic()
-            rt.name = name
+            rt.name = names.local(name)
             rt.partitions = partitions.map { index, o, e in
                 var rp = OffsetFetchResponse.OffsetFetchResponsePartition()
                 rp.partitionIndex = index

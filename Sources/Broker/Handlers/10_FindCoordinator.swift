@@ -36,11 +36,20 @@ extension Broker {
             if c.errorCode == 0 && key.isEmpty { return Self.noCoordinator(key, .invalidGroupId, "empty group id") }
             return c
         }
+        // Keys are group ids or transactional ids: looked up in the caller's namespace, answered
+        // as sent.
+        let names = header.names
+        func answerLocal(_ key: String) -> FindCoordinatorResponse.Coordinator {
+            var c = answer(names.group(key))
+            c.key = key
+            c.errorMessage = names.message(c.errorMessage)
+            return c
+        }
         var response = FindCoordinatorResponse()
         if header.apiVersion >= 4 {
-            response.coordinators = request.coordinatorKeys.map(answer)
+            response.coordinators = request.coordinatorKeys.map(answerLocal)
         } else {
-            let c = answer(request.key)
+            let c = answerLocal(request.key)
             response.errorCode = c.errorCode
             response.errorMessage = c.errorMessage
             response.nodeId = c.nodeId

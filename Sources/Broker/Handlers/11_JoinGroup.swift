@@ -10,7 +10,10 @@ import KafkaProtocol
 extension Broker {
     func handleJoinGroup(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
         -> HandlerOutcome {
-        let request = try JoinGroupRequest(from: &r, version: header.apiVersion)
+        var request = try JoinGroupRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            request.groupId = header.names.group(request.groupId)
+        }
         guard access(header).allowsGroup(.read, request.groupId) else {
             return .respond(GroupCoordinator.joinResponse(JoinResult(error: .groupAuthorizationFailed),
                                                           version: header.apiVersion))

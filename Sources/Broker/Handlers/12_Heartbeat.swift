@@ -6,7 +6,10 @@ import KafkaProtocol
 /// Authorization: Read on the group (GROUP_AUTHORIZATION_FAILED).
 extension Broker {
     func handleHeartbeat(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
-        let request = try HeartbeatRequest(from: &r, version: header.apiVersion)
+        var request = try HeartbeatRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            request.groupId = header.names.group(request.groupId)
+        }
         var response = HeartbeatResponse()
         if !access(header).allowsGroup(.read, request.groupId) {
             response.errorCode = KafkaError.groupAuthorizationFailed.rawValue

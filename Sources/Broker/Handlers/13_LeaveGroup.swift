@@ -6,7 +6,10 @@ import KafkaProtocol
 /// Authorization: Read on the group (GROUP_AUTHORIZATION_FAILED at top level, no members).
 extension Broker {
     func handleLeaveGroup(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
-        let request = try LeaveGroupRequest(from: &r, version: header.apiVersion)
+        var request = try LeaveGroupRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            request.groupId = header.names.group(request.groupId)
+        }
         var response = LeaveGroupResponse()
         let leaving: [(memberId: String, instanceId: String?)] = header.apiVersion >= 3
             ? request.members.map { ($0.memberId, $0.groupInstanceId) }

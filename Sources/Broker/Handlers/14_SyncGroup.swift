@@ -9,7 +9,10 @@ import KafkaProtocol
 extension Broker {
     func handleSyncGroup(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot) throws(DecodeError)
         -> HandlerOutcome {
-        let request = try SyncGroupRequest(from: &r, version: header.apiVersion)
+        var request = try SyncGroupRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            request.groupId = header.names.group(request.groupId)
+        }
         guard access(header).allowsGroup(.read, request.groupId) else {
             var response = SyncGroupResponse()
             response.errorCode = KafkaError.groupAuthorizationFailed.rawValue

@@ -12,9 +12,11 @@ extension Broker {
         let access = access(header)
         let includeOperations = header.apiVersion >= 3 && request.includeAuthorizedOperations
         var response = DescribeGroupsResponse()
-        response.groups = request.groups.map { id in
+        let names = header.names
+        response.groups = request.groups.map { localId in
+            let id = names.group(localId)
             var d = DescribeGroupsResponse.DescribedGroup()
-            d.groupId = id
+            d.groupId = localId
             if !access.allowsGroup(.describe, id) {
                 d.errorCode = KafkaError.groupAuthorizationFailed.rawValue
                 return d

@@ -18,11 +18,12 @@ extension Broker {
         let all = groups.inspect { core in core.groups.values.map { ($0.groupId, $0.protocolType ?? "", $0.state) } }
         let access = access(header)
         let seesAll = access.allowsCluster(.describe, quiet: true)
-        for (id, protocolType, state) in all.sorted(by: { $0.0 < $1.0 }) {
+        let names = header.names
+        for (id, protocolType, state) in all.sorted(by: { $0.0 < $1.0 }) where names.visible(id) {
             if !states.isEmpty && !states.contains(state.rawValue.lowercased()) { continue }
             if !seesAll && !access.allowsGroup(.describe, id, quiet: true) { continue }
             var g = ListGroupsResponse.ListedGroup()
-            g.groupId = id
+            g.groupId = names.local(id)
             g.protocolType = protocolType
             g.groupState = state.rawValue
             g.groupType = "classic"

@@ -22,10 +22,25 @@ extension Broker {
         let access = access(header)
         let clusterCreate = access.allowsCluster(.create, quiet: true)
         var addedByRequest = (topics: 0, partitions: 0)
-        for topic in request.topics {
+        let names = header.names
+        for var topic in request.topics {
             var result = CreateTopicsResponse.CreatableTopicResult()
             result.name = topic.name
             result.errorMessage = nil
+            defer { response.topics[response.topics.count - 1].errorMessage = names.message(response.topics.last?.errorMessage) }
+            if header.tenant != nil {
+                switch names.newTopic(topic.name) {
+                case .success(let internalName): topic.name = internalName
+                case .failure(let problem):
+                    result.errorCode = KafkaError.invalidTopicException.rawValue
+                    result.errorMessage = problem.message
+                    result.numPartitions = -1
+                    result.replicationFactor = -1
+                    result.configs = []
+                    response.topics.append(result)
+                    continue
+                }
+            }
             if !seen.insert(topic.name).inserted {
                 result.errorCode = KafkaError.invalidRequest.rawValue
                 result.errorMessage = "Duplicate topic name \(topic.name) in the request"
@@ -166,7 +181,7 @@ extension Broker {
     /// Creates a topic whose parameters are already checked.
     func createTopicNow(name: String, partitions: Int32, configs: [String: String]) -> TopicCreation {
         let topic = TopicMetadata(name: name, id: KafkaUUID.random().description, partitionCount: partitions,
-                                  configs: configs, isInternal: name.hasPrefix("__"), leaderEpoch: 0)
+                                  configs: configs, isInternal: TenantScope.isInternalTopic(name), leaderEpoch: 0)
         do {
             try replicas.createTopic(topic)
             return .created(topic)

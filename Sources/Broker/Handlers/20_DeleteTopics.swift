@@ -8,8 +8,9 @@ extension Broker {
     func handleDeleteTopics(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try DeleteTopicsRequest(from: &r, version: header.apiVersion)
         var response = DeleteTopicsResponse()
-        var targets: [(name: String?, id: KafkaUUID)] = request.topicNames.map { ($0, .zero) }
-        if header.apiVersion >= 6 { targets = request.topics.map { ($0.name, $0.topicId) } }
+        let names = header.names
+        var targets: [(name: String?, id: KafkaUUID)] = request.topicNames.map { (names.topic($0), .zero) }
+        if header.apiVersion >= 6 { targets = request.topics.map { (names.topic($0.name), $0.topicId) } }
         let access = access(header)
         for target in targets {
             var result = DeleteTopicsResponse.DeletableTopicResult()
@@ -49,6 +50,12 @@ extension Broker {
                 }
             }
             response.responses.append(result)
+        }
+        if header.tenant != nil {
+            for i in response.responses.indices {
+                response.responses[i].name = names.local(response.responses[i].name)
+                response.responses[i].errorMessage = names.message(response.responses[i].errorMessage)
+            }
         }
         return .respond(response)
     }

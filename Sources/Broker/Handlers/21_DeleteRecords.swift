@@ -6,12 +6,15 @@ import LogStore
 /// on each topic (TOPIC_AUTHORIZATION_FAILED per partition, checked before existence).
 extension Broker {
     func handleDeleteRecords(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
-        let request = try DeleteRecordsRequest(from: &r, version: header.apiVersion)
+        var request = try DeleteRecordsRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            for i in request.topics.indices { request.topics[i].name = header.names.topic(request.topics[i].name) }
+        }
         var response = DeleteRecordsResponse()
         let denied = access(header).deniedNames(.delete, .topic, request.topics.lazy.map(\.name))
         for topic in request.topics {
             var topicResult = DeleteRecordsResponse.DeleteRecordsTopicResult()
-            topicResult.name = topic.name
+            topicResult.name = header.names.local(topic.name)
             let topicDenied = !denied.isEmpty && denied.contains(topic.name)
             for p in topic.partitions {
                 var result = DeleteRecordsResponse.DeleteRecordsPartitionResult()

@@ -9,7 +9,8 @@ import KafkaProtocol
 /// (KIP-679), else CLUSTER_AUTHORIZATION_FAILED.
 extension Broker {
     func handleInitProducerId(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
-        let request = try InitProducerIdRequest(from: &r, version: header.apiVersion)
+        var request = try InitProducerIdRequest(from: &r, version: header.apiVersion)
+        request.transactionalId = header.names.group(request.transactionalId)
         var response = InitProducerIdResponse()
         let access = access(header)
         if let transactionalId = request.transactionalId, !transactionalId.isEmpty {

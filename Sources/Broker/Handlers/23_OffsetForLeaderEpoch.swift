@@ -9,14 +9,17 @@ import LogStore
 extension Broker {
     func handleOffsetForLeaderEpoch(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError)
         -> HandlerOutcome {
-        let request = try OffsetForLeaderEpochRequest(from: &r, version: header.apiVersion)
+        var request = try OffsetForLeaderEpochRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            for i in request.topics.indices { request.topics[i].topic = header.names.topic(request.topics[i].topic) }
+        }
         var response = OffsetForLeaderEpochResponse()
         let access = access(header)
         let denied = access.allowsEverything || access.allowsCluster(.clusterAction, quiet: true) ? []
             : access.deniedNames(.describe, .topic, request.topics.lazy.map(\.topic))
         for topic in request.topics {
             var topicResult = OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult()
-            topicResult.topic = topic.topic
+            topicResult.topic = header.names.local(topic.topic)
             let topicDenied = !denied.isEmpty && denied.contains(topic.topic)
             for p in topic.partitions {
                 var result = OffsetForLeaderEpochResponse.EpochEndOffset()

@@ -33,6 +33,7 @@ extension Broker {
         var groups: [AclResourcePattern: Int] = [:]
         for (ref, rule) in authorizer.describe(filter) where rule.pattern.type != .subject {
             if case .api = ref, !authorizer.apiAclsEnabled { continue }
+            if header.tenant != nil && !inCallersTenant(rule.principal, header) { continue }
             var acl = DescribeAclsResponse.AclDescription()
             acl.principal = rule.principal
             acl.host = rule.host

@@ -23,6 +23,9 @@ extension Broker {
                 resourceType: creation.resourceType, name: creation.resourceName,
                 patternType: creation.resourcePatternType, principal: creation.principal, host: creation.host,
                 operation: creation.operation, permission: creation.permissionType) {
+            case .success(let rule) where !inCallersTenant(rule.principal, header):
+                results.append(Self.aclCreationResult(.invalidRequest,
+                    "\(rule.principal) is not a member of your tenant: a tenant's ACLs can only name its own members"))
             case .success(let rule):
                 rules.append(rule)
                 results.append(nil)
@@ -50,6 +53,14 @@ extension Broker {
     /// the API rule set must be switched on. The last is reported as CLUSTER_AUTHORIZATION_FAILED
     /// (an authorization error clients show with its message) rather than SECURITY_DISABLED,
     /// which would claim that no authorizer runs.
+    /// Tenancy: ACL rules whose principal belongs to a tenant are matched against that tenant's
+    /// local names, so a tenant member may only see, create and delete rules for its own tenant's
+    /// member principals (resource names stay local). Always true for callers without a tenant.
+    func inCallersTenant(_ principal: String, _ header: RequestContext) -> Bool {
+        guard let namespace = header.tenant else { return true }
+        return security.tenants.tenant(for: principal)?.name == namespace.tenant
+    }
+
     func aclChangeRefusal(_ header: RequestContext) -> (KafkaError, String)? {
         if !access(header).allowsCluster(.alter) {
             return (.clusterAuthorizationFailed, AuthorizationMessage.denied(.alter, .cluster))

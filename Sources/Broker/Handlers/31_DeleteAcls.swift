@@ -33,6 +33,9 @@ extension Broker {
             switch parsed {
             case .failure(let error):
                 results.append(failed(KafkaError(error.kafkaErrorCode), error.message))
+            case .success where header.tenant != nil && !(wire.principalFilter.map { inCallersTenant($0, header) } ?? false):
+                results.append(failed(.invalidRequest,
+                    "A tenant's DeleteAcls filter must name one of the tenant's member principals"))
             case .success(let filter):
                 let fileRefs = zip(policy.rules, policy.refs)
                     .filter { $0.0.pattern.type != .subject && filter.matches($0.0) }.map(\.1)

@@ -15,15 +15,21 @@ enum ConfigResourceType: Int8 {
 /// resources, on the cluster (CLUSTER_AUTHORIZATION_FAILED); denied resources list no configs.
 extension Broker {
     func handleDescribeConfigs(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
-        let request = try DescribeConfigsRequest(from: &r, version: header.apiVersion)
+        var request = try DescribeConfigsRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            for i in request.resources.indices where request.resources[i].resourceType == ConfigResourceType.topic.rawValue {
+                request.resources[i].resourceName = header.names.topic(request.resources[i].resourceName)
+            }
+        }
         var response = DescribeConfigsResponse()
         let resolver = self.resolver
         let access = access(header)
         for resource in request.resources {
             var result = DescribeConfigsResponse.DescribeConfigsResult()
             result.resourceType = resource.resourceType
-            result.resourceName = resource.resourceName
+            result.resourceName = header.names.local(resource.resourceName)
             result.errorMessage = nil
+            defer { response.results[response.results.count - 1].errorMessage = header.names.message(response.results.last?.errorMessage) }
             if let (error, message) = configAccessDenied(access, .describeConfigs, resource.resourceType,
                                                          resource.resourceName) {
                 result.errorCode = error.rawValue

@@ -5,7 +5,10 @@ import KafkaProtocol
 /// Authorization: Alter on each topic (TOPIC_AUTHORIZATION_FAILED, checked before existence).
 extension Broker {
     func handleCreatePartitions(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
-        let request = try CreatePartitionsRequest(from: &r, version: header.apiVersion)
+        var request = try CreatePartitionsRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            for i in request.topics.indices { request.topics[i].name = header.names.topic(request.topics[i].name) }
+        }
         var response = CreatePartitionsResponse()
         let access = access(header)
         var addedByRequest = (topics: 0, partitions: 0)
@@ -42,6 +45,8 @@ extension Broker {
             } else {
                 fail(.unknownTopicOrPartition, "This server does not host this topic.")
             }
+            result.name = header.names.local(result.name)
+            result.errorMessage = header.names.message(result.errorMessage)
             response.results.append(result)
         }
         return .respond(response)

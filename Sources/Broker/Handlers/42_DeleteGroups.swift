@@ -10,9 +10,11 @@ extension Broker {
         let loading = groups.isLoading
         let access = access(header)
         var response = DeleteGroupsResponse()
-        response.results = request.groupsNames.map { id in
+        let names = header.names
+        response.results = request.groupsNames.map { localId in
+            let id = names.group(localId)
             var result = DeleteGroupsResponse.DeletableGroupResult()
-            result.groupId = id
+            result.groupId = localId
             let error: KafkaError = !access.allowsGroup(.delete, id) ? .groupAuthorizationFailed
                 : loading ? .coordinatorLoadInProgress : groups.deleteGroup(id)
             result.errorCode = error.rawValue

@@ -19,19 +19,24 @@ struct ConfigChange {
 /// on the cluster (CLUSTER_AUTHORIZATION_FAILED), before anything else about the resource.
 extension Broker {
     func handleAlterConfigs(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
-        let request = try AlterConfigsRequest(from: &r, version: header.apiVersion)
+        var request = try AlterConfigsRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            for i in request.resources.indices where request.resources[i].resourceType == ConfigResourceType.topic.rawValue {
+                request.resources[i].resourceName = header.names.topic(request.resources[i].resourceName)
+            }
+        }
         var response = AlterConfigsResponse()
         let access = access(header)
         for resource in request.resources {
             var result = AlterConfigsResponse.AlterConfigsResourceResponse()
             result.resourceType = resource.resourceType
-            result.resourceName = resource.resourceName
+            result.resourceName = header.names.local(resource.resourceName)
             let changes = resource.configs.map { ConfigChange(name: $0.name, operation: .set, value: $0.value) }
             let outcome = configAccessDenied(access, .alterConfigs, resource.resourceType, resource.resourceName)
                 ?? alterConfigs(type: resource.resourceType, name: resource.resourceName, changes: changes,
                                        replaceAll: true, validateOnly: request.validateOnly)
             result.errorCode = outcome?.0.rawValue ?? 0
-            result.errorMessage = outcome?.1
+            result.errorMessage = header.names.message(outcome?.1)
             response.responses.append(result)
         }
         return .respond(response)
@@ -39,13 +44,18 @@ extension Broker {
 
     func handleIncrementalAlterConfigs(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError)
         -> HandlerOutcome {
-        let request = try IncrementalAlterConfigsRequest(from: &r, version: header.apiVersion)
+        var request = try IncrementalAlterConfigsRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            for i in request.resources.indices where request.resources[i].resourceType == ConfigResourceType.topic.rawValue {
+                request.resources[i].resourceName = header.names.topic(request.resources[i].resourceName)
+            }
+        }
         var response = IncrementalAlterConfigsResponse()
         let access = access(header)
         for resource in request.resources {
             var result = IncrementalAlterConfigsResponse.AlterConfigsResourceResponse()
             result.resourceType = resource.resourceType
-            result.resourceName = resource.resourceName
+            result.resourceName = header.names.local(resource.resourceName)
             var changes: [ConfigChange] = []
             var invalid: (KafkaError, String)?
             for c in resource.configs {
@@ -60,7 +70,7 @@ extension Broker {
                                                   changes: changes, replaceAll: false,
                                                   validateOnly: request.validateOnly)
             result.errorCode = outcome?.0.rawValue ?? 0
-            result.errorMessage = outcome?.1
+            result.errorMessage = header.names.message(outcome?.1)
             response.responses.append(result)
         }
         return .respond(response)

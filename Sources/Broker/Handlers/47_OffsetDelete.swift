@@ -7,7 +7,11 @@ import KafkaProtocol
 /// on each topic (TOPIC_AUTHORIZATION_FAILED on its partitions; the others are deleted).
 extension Broker {
     func handleOffsetDelete(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
-        let request = try OffsetDeleteRequest(from: &r, version: header.apiVersion)
+        var request = try OffsetDeleteRequest(from: &r, version: header.apiVersion)
+        if header.tenant != nil {
+            request.groupId = header.names.group(request.groupId)
+            for t in request.topics.indices { request.topics[t].name = header.names.topic(request.topics[t].name) }
+        }
         var response = OffsetDeleteResponse()
         let access = access(header)
         if !access.allowsGroup(.delete, request.groupId) {
@@ -30,7 +34,7 @@ extension Broker {
         var i = 0
         for t in request.topics {
             var rt = OffsetDeleteResponse.OffsetDeleteResponseTopic()
-            rt.name = t.name
+            rt.name = header.names.local(t.name)
             let topicDenied = !denied.isEmpty && denied.contains(t.name)
             for p in t.partitions {
                 var rp = OffsetDeleteResponse.OffsetDeleteResponsePartition()

@@ -27,6 +27,14 @@ extension QuotaSubject {
 }
 
 extension BrokerQuotas {
+    /// `principal` as a member of `tenant`, with the operator overrides applied.
+    public func subject(of tenant: Tenant, principal: String) -> QuotaSubject {
+        var subject = QuotaSubject(tenant: tenant, principal: principal)
+        let own = overrides(ofTenant: tenant.name)
+        if !own.isEmpty { Self.apply(own, to: &subject.tenantLimits) }
+        return subject
+    }
+
     /// Reads tenants from `current` (the hot-reloaded snapshot) from now on: principal → tenant
     /// and limits, which tenants exist, and which tenant owns an internal topic name.
     public func follow(_ current: @escaping @Sendable () -> TenantSet) {

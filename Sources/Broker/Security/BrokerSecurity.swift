@@ -14,6 +14,10 @@ public final class BrokerSecurity: Sendable {
     let policyDirectory: String?
     let dataDirectory: String
     private let authorizerState: Mutex<Authorizer>
+    /// The tenants of `policies/*.tenants` (docs/tenants.md); empty without a policy directory.
+    private let tenantState: Mutex<TenantSet>
+    /// `super.users` (the policy files' `super` lines are in the authorizer's policy).
+    let configSuperUsers: Set<String>
     /// SCRAM credentials (`<data dir>/scram-credentials`); PLAIN verifies against them too.
     let credentialState: Mutex<CredentialStore>
     /// Secret from which unknown users' fake SCRAM salts derive, stable across restarts
@@ -36,6 +40,8 @@ public final class BrokerSecurity: Sendable {
     /// Which allowed decisions are audited (`audit.log.allow.resources`).
     let auditAllows: AuditAllowFilter
     private let auditFailed = Atomic<Bool>(false)
+    /// Principals already reported as matched by several tenants (reported once each).
+    private let ambiguousReported = Mutex<Set<String>>([])
 
     init(config: BrokerConfig) throws {
         enabled = !(config.string("authorizer.class.name") ?? "").isEmpty
@@ -52,6 +58,16 @@ public final class BrokerSecurity: Sendable {
             case .failure(let errors): throw ConfigError("acls.policy.dir \(directory):\n\(errors.description)")
             }
         }
+        var tenants = TenantSet()
+        if let directory {
+            watchState.tenantStamps = Self.stamps(ofPolicyDirectory: directory, suffix: TenantSet.fileSuffix)
+            switch TenantSet.load(directory: directory, superUsers: superUsers.union(policy.superUserRefs.keys)) {
+            case .success(let loaded): tenants = loaded
+            case .failure(let errors): throw ConfigError("acls.policy.dir \(directory):\n\(errors.description)")
+            }
+        }
+        tenantState = Mutex(tenants)
+        configSuperUsers = superUsers
         var apiAcls = ApiAclSet()
         if enabled {
             switch ApiAclSet.load(dataDirectory: config.logDirectory) {
@@ -161,6 +177,19 @@ public final class BrokerSecurity: Sendable {
 
     /// The current rule snapshot.
     public var authorizer: Authorizer { authorizerState.withLock { $0 } }
+
+    /// A session matched by members of several tenants is refused; said once per principal.
+    func reportAmbiguousTenant(_ principal: String, _ tenants: [String]) {
+        let first = ambiguousReported.withLock { $0.insert(principal).inserted }
+        if first {
+            Self.log("\(principal) is matched by members of several tenants (\(tenants.joined(separator: ", "))): its connections are closed; fix the *.tenants files")
+        }
+    }
+
+    /// The current tenants.
+    public var tenants: TenantSet { tenantState.withLock { $0 } }
+
+    func replaceTenants(_ tenants: TenantSet) { tenantState.withLock { $0 = tenants } }
 
     /// Swaps in a new snapshot built from the current one.
     func update(_ change: (inout Authorizer) -> Void) {

@@ -16,6 +16,11 @@ struct RequestAccess {
     /// nil: no authorizer configured, everything is allowed.
     private let authorizer: Authorizer?
     private let superUser: Bool
+    /// Tenancy (docs/tenants.md): a tenant member's names must be in its namespace and its rules
+    /// are matched against local names; a caller with no tenant that is not a super user may not
+    /// use the reserved internal form.
+    private let tenant: TenantNamespace?
+    private let reservedRefused: Bool
 
     init(_ security: BrokerSecurity, _ context: RequestContext) {
         self.security = security
@@ -26,19 +31,42 @@ struct RequestAccess {
             superUser = snapshot.isSuperUser(context.principal)
         } else {
             authorizer = nil
-            superUser = false
+            superUser = context.tenancy && context.tenant == nil && security.authorizer.isSuperUser(context.principal)
         }
+        tenant = context.tenant
+        reservedRefused = context.tenancy && context.tenant == nil && !superUser
     }
 
-    /// True when no check can fail (no authorizer, or a super user): handlers skip filtering.
-    var allowsEverything: Bool { authorizer == nil || superUser }
+    /// True when no check can fail (no authorizer, or a super user, and no tenancy rule applies):
+    /// handlers skip filtering.
+    var allowsEverything: Bool { (authorizer == nil || superUser) && tenant == nil && !reservedRefused }
 
     /// Whether the caller may perform `operation` on `resource`.
     func allows(_ operation: AclOperation, _ resource: AclResource, quiet: Bool = false) -> Bool {
+        if resource.type != .cluster {
+            if let tenant {
+                // Another namespace's name (a listing): never visible. Own names are decided by
+                // the rules against the local name.
+                guard let local = tenant.localName(resource.name) else {
+                    if !quiet { recordDenial(operation, resource) }
+                    return false
+                }
+                return allowsRules(operation, AclResource(resource.type, local), audited: resource, quiet: quiet)
+            }
+            if reservedRefused && TenantNamespace.isReserved(resource.name) {
+                if !quiet { recordDenial(operation, resource) }
+                return false
+            }
+        }
+        return allowsRules(operation, resource, audited: resource, quiet: quiet)
+    }
+
+    private func allowsRules(_ operation: AclOperation, _ resource: AclResource, audited: AclResource,
+                             quiet: Bool) -> Bool {
         guard let authorizer else { return true }
         if superUser {
             if !quiet && security.auditsAllows {
-                security.record(context, operation, resource,
+                security.record(context, operation, audited,
                                 Decision(allowed: true, rule: nil, reason: Decision.superUserReason))
             }
             return true
@@ -46,7 +74,7 @@ struct RequestAccess {
         let decision = authorizer.authorize(principal: context.principal, host: context.clientHost,
                                             operation: operation, resource: resource)
         if !quiet && (!decision.allowed || security.auditsAllows) {
-            security.record(context, operation, resource, decision)
+            security.record(context, operation, audited, decision)
         }
         return decision.allowed
     }

@@ -5,7 +5,7 @@ import Security
 /// Where a connection stands when a frame arrives.
 enum SaslGate {
     /// Authenticated (or no authentication on this listener): serve as this principal.
-    case open(String)
+    case open(String, [String: [String]])
     /// SASL listener, not authenticated yet: only ApiVersions and the SASL APIs.
     case unauthenticated
     /// KIP-368 session lifetime over: only a re-authentication is accepted.
@@ -181,6 +181,7 @@ extension Broker {
                     outcome.authenticated = true
                     s.lastMechanism = mechanism.mechanismName
                     s.principal = principal
+                    s.claims = (mechanism as? OAuthBearerServer)?.token?.stringClaims ?? [:]
                     s.authenticated = true
                     outcome.serverBytes = final ?? []
                     // KIP-368: with connections.max.reauth.ms set, the session ends at the earlier of
@@ -228,8 +229,9 @@ extension Broker {
     /// excess connections too, KIP-306/402, though before the handshake). A re-authentication
     /// keeps the connection's place.
     private func admitTenantConnection(_ outcome: inout SaslTokenOutcome, session: ClientSession, api: String) {
-        let (principal, counted) = session.state.withLock { ($0.principal, $0.countedTenant) }
-        guard counted == nil, let subject = quotas.subject(for: principal) else { return }
+        let (principal, counted, claims) = session.state.withLock { ($0.principal, $0.countedTenant, $0.claims) }
+        guard counted == nil, let tenant = security.tenants.tenant(for: principal, claims: claims) else { return }
+        let subject = quotas.subject(of: tenant, principal: principal)
         if let refusal = quotas.admitConnection(subject, now: Int64(SystemClock.monotonicNs() / 1_000_000)) {
             session.state.withLock { s in
                 s.authenticated = false

@@ -26,6 +26,10 @@ struct FileStamp: Equatable, Sendable {
 struct SecurityWatch: Sendable {
     /// Stamps of the policy directory's `*.acl` files as last loaded or refused.
     var policyStamps: [FileStamp]?
+    /// Stamps of the policy directory's `*.tenants` files as last loaded or refused.
+    var tenantStamps: [FileStamp]?
+    var tenantErrorReported: String?
+    var tenantReloads = 0
     /// Stamp of `<data dir>/scram-credentials` as last loaded or written; `.some(nil)` = absent.
     /// Both are taken at start, before the files are read, so an edit made meanwhile is seen.
     var credentialStamp: FileStamp??
@@ -57,13 +61,40 @@ extension BrokerSecurity {
             if now < state.lastCheckMs.addingReportingOverflow(Self.reloadCheckIntervalMs).partialValue { return }
             state.lastCheckMs = now
             if enabled, let directory = policyDirectory { reloadPolicy(directory, &state) }
+            if let directory = policyDirectory { reloadTenants(directory, &state) }
             reloadCredentialsIfChanged(&state)
         }
     }
 
-    static func stamps(ofPolicyDirectory directory: String) -> [FileStamp] {
+    static func stamps(ofPolicyDirectory directory: String, suffix: String = ".acl") -> [FileStamp] {
         guard let names = try? SecurityFiles.list(directory) else { return [] }
-        return names.filter { $0.hasSuffix(".acl") }.compactMap { FileStamp.of(directory + "/" + $0, name: $0) }
+        return names.filter { $0.hasSuffix(suffix) }.compactMap { FileStamp.of(directory + "/" + $0, name: $0) }
+    }
+
+    /// The `*.tenants` files, like the `*.acl` files: a clean load replaces the set, a refused one
+    /// keeps it and reports every error once. Super users (of the current policy and
+    /// `super.users`) may not be members. Also re-checked after a policy reload (a new `super`
+    /// line can make a tenant file invalid; the tenants in force stay until it is fixed).
+    private func reloadTenants(_ directory: String, _ state: inout SecurityWatch, force: Bool = false) {
+        let stamps = Self.stamps(ofPolicyDirectory: directory, suffix: TenantSet.fileSuffix)
+        guard force || stamps != state.tenantStamps else { return }
+        state.tenantStamps = stamps
+        let superUsers = configSuperUsers.union(authorizer.policy.superUserRefs.keys)
+        switch TenantSet.load(directory: directory, superUsers: superUsers) {
+        case .success(let tenants):
+            guard tenants != self.tenants || state.tenantErrorReported != nil else { return }
+            replaceTenants(tenants)
+            state.tenantErrorReported = nil
+            state.tenantReloads += 1
+            Self.log("reloaded tenants from \(directory): \(tenants.tenants.count) tenants in \(tenants.fileNames.count) files")
+            emit(.reloaded(file: directory, error: nil))
+        case .failure(let errors):
+            let text = errors.description
+            guard text != state.tenantErrorReported else { return }
+            state.tenantErrorReported = text
+            Self.log("tenants in \(directory) NOT reloaded, the previous tenants stay in force:\n\(text)")
+            emit(.reloaded(file: directory, error: text))
+        }
     }
 
     private func reloadPolicy(_ directory: String, _ state: inout SecurityWatch) {
@@ -73,6 +104,7 @@ extension BrokerSecurity {
         switch PolicySet.load(directory: directory) {
         case .success(let policy):
             update { $0.policy = policy }
+            reloadTenants(directory, &state, force: true)
             state.policyErrorReported = nil
             state.policyReloads += 1
             Self.log("reloaded policy from \(directory): \(policy.rules.count) rules in \(policy.fileNames.count) files")

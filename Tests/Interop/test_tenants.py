@@ -1,0 +1,269 @@
+"""Tenants (docs/tenants.md) with real clients over SASL_PLAINTEXT: two tenants each create a topic
+called `orders` and use a consumer group called `g`; neither sees, reads, lists or learns the name
+of the other's topics, groups or offsets, whatever names it tries (the internal prefix, the other
+tenant's name as a prefix, very long names); a principal outside tenancy cannot use the reserved
+internal form; the operator (a super user) sees both under their internal names; error messages
+never show the prefix; a changed tenants file takes effect without a restart."""
+import time
+import uuid
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+from kafka.admin import KafkaAdminClient
+
+from conftest import BrokerProcess, sluice
+
+USERS = ["admin", "a-app", "b-app", "outsider", "c-app"]
+
+POLICY = """\
+super User:admin
+# Tenant members' rules are matched against their local names: topic:* is "every topic of my tenant".
+allow User:a-app    all               topic:*
+allow User:a-app    all               group:*
+allow User:a-app    idempotent-write  cluster
+allow User:b-app    all               topic:*
+allow User:b-app    all               group:*
+allow User:b-app    idempotent-write  cluster
+allow User:c-app    all               topic:*
+# Outside tenancy: even "everything" never reaches the reserved internal form.
+allow User:outsider all               topic:*
+allow User:outsider all               group:*
+"""
+
+TENANTS = """\
+tenant team-a
+  member User:a-app
+  quota  produce-byte-rate 8MiB
+tenant team-b
+  member User:b-app
+"""
+
+PREFIX = "__tenant."
+
+
+def password(user):
+    return f"{user}-secret"
+
+
+@pytest.fixture(scope="module")
+def tenancy(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tenants")
+    data, policies = root / "logs", root / "policies"
+    policies.mkdir()
+    (policies / "main.acl").write_text(POLICY)
+    (policies / "teams.tenants").write_text(TENANTS)
+    for user in USERS:
+        sluice("users", "add", "--user", user, "--password", password(user), "--data-dir", str(data))
+    broker = BrokerProcess(data, listeners=["SASL_PLAINTEXT"], overrides={
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "acls.policy.dir": str(policies),
+        "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256",
+        "group.initial.rebalance.delay.ms": "0",
+    }).start()
+    broker.policies = policies
+    yield broker
+    broker.stop()
+
+
+def conf(broker, user, **extra):
+    settings = {"bootstrap.servers": broker.endpoint("SASL_PLAINTEXT"), "security.protocol": "SASL_PLAINTEXT",
+                "sasl.mechanism": "PLAIN", "sasl.username": user, "sasl.password": password(user)}
+    settings.update(extra)
+    return settings
+
+
+def kp_admin(broker, user):
+    return KafkaAdminClient(bootstrap_servers=broker.endpoint("SASL_PLAINTEXT"), security_protocol="SASL_PLAINTEXT",
+                            sasl_mechanism="PLAIN", sasl_plain_username=user, sasl_plain_password=password(user),
+                            request_timeout_ms=10000)
+
+
+def create(broker, user, topic, partitions=1):
+    """Creates a topic; returns None or the KafkaError."""
+    admin = AdminClient(conf(broker, user))
+    future = admin.create_topics([NewTopic(topic, partitions, 1)])[topic]
+    try:
+        future.result(timeout=30)
+        return None
+    except KafkaException as e:
+        return e.args[0]
+
+
+def produce(broker, user, topic, values):
+    errors = []
+    producer = Producer(conf(broker, user, **{"enable.idempotence": True}))
+    for value in values:
+        producer.produce(topic, value=value.encode(), on_delivery=lambda err, msg: errors.append(err))
+    producer.flush(30)
+    return errors
+
+
+def consume(broker, user, topic, group, expect, timeout=20):
+    """Reads up to `expect` values from the start with group `group`, commits; returns (values, errors)."""
+    consumer = Consumer(conf(broker, user, **{"group.id": group, "auto.offset.reset": "earliest",
+                                              "enable.auto.commit": False}))
+    consumer.subscribe([topic])
+    values, errors = [], []
+    deadline = time.time() + timeout
+    while len(values) < expect and time.time() < deadline:
+        msg = consumer.poll(0.5)
+        if msg is None:
+            continue
+        if msg.error():
+            errors.append(msg.error())
+            if msg.error().code() in (KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.GROUP_AUTHORIZATION_FAILED):
+                break
+            continue
+        values.append(msg.value().decode())
+    if values:
+        consumer.commit(asynchronous=False)
+    consumer.close()
+    return values, errors
+
+
+def topics_seen(broker, user):
+    return set(AdminClient(conf(broker, user)).list_topics(timeout=10).topics)
+
+
+def test_two_tenants_each_own_orders_and_group(tenancy):
+    assert create(tenancy, "a-app", "orders", 2) is None
+    assert create(tenancy, "b-app", "orders", 1) is None
+    # Each tenant's second create of its own "orders" fails in its own terms.
+    again = create(tenancy, "a-app", "orders")
+    assert again.code() == KafkaError.TOPIC_ALREADY_EXISTS
+    assert PREFIX not in again.str() and "team-a" not in again.str()
+
+    assert produce(tenancy, "a-app", "orders", [f"a-{i}" for i in range(4)]) == [None] * 4
+    assert produce(tenancy, "b-app", "orders", [f"b-{i}" for i in range(3)]) == [None] * 3
+
+    a_values, a_errors = consume(tenancy, "a-app", "orders", "g", 4)
+    b_values, b_errors = consume(tenancy, "b-app", "orders", "g", 3)
+    assert sorted(a_values) == [f"a-{i}" for i in range(4)] and not a_errors
+    assert sorted(b_values) == [f"b-{i}" for i in range(3)] and not b_errors
+
+    # The same group name holds each tenant's own offsets (kafka-python's OffsetFetch).
+    a_offsets = kp_admin(tenancy, "a-app").list_consumer_group_offsets("g")
+    b_offsets = kp_admin(tenancy, "b-app").list_consumer_group_offsets("g")
+    assert {tp.topic for tp in a_offsets} == {"orders"} and {tp.topic for tp in b_offsets} == {"orders"}
+    assert sum(o.offset for o in a_offsets.values()) == 4
+    assert sum(o.offset for o in b_offsets.values()) == 3
+
+    # Metadata and ListGroups: own names only, never the prefix (confluent-kafka and kafka-python).
+    assert create(tenancy, "b-app", "b-only") is None
+    for user, own in (("a-app", {"orders"}), ("b-app", {"orders", "b-only"})):
+        assert topics_seen(tenancy, user) == own
+        admin = kp_admin(tenancy, user)
+        assert set(admin.list_topics()) == own
+        groups = {g[0] for g in admin.list_consumer_groups()}
+        assert groups == {"g"}
+        described = admin.describe_consumer_groups(["g"])[0]
+        assert described.group == "g"
+        admin.close()
+    confluent_admin = AdminClient(conf(tenancy, "a-app"))
+    confluent_groups = confluent_admin.list_consumer_groups().result(timeout=10)
+    assert {g.group_id for g in confluent_groups.valid} == {"g"}
+
+
+@pytest.mark.parametrize("name", [
+    PREFIX + "team-b.orders",        # the other tenant's internal name
+    "team-b.orders",                 # the other tenant's name as a prefix
+    PREFIX + "team-b.b-only",
+    "..orders",
+])
+def test_no_name_reaches_the_other_tenant(tenancy, name):
+    produce(tenancy, "b-app", "orders", ["b-secret"])
+    # Reading: the name is a's own (empty or absent) topic, never b's.
+    values, _ = consume(tenancy, "a-app", name, "g-" + uuid.uuid4().hex, 1, timeout=4)
+    assert values == []
+    # Creating it makes a's own topic; b's data and names are untouched.
+    error = create(tenancy, "a-app", name)
+    if error is not None:
+        assert PREFIX not in error.str() and "team-a" not in error.str()
+    assert produce(tenancy, "a-app", name, ["a-forge"]) == [None]
+    assert name not in topics_seen(tenancy, "b-app")
+    b_values, _ = consume(tenancy, "b-app", "orders", "check-" + uuid.uuid4().hex, 100, timeout=5)
+    assert "a-forge" not in b_values and "b-secret" in b_values
+    # The operator sees it in a's namespace.
+    assert PREFIX + "team-a." + name in topics_seen(tenancy, "admin")
+
+
+def test_group_names_cannot_reach_the_other_tenant(tenancy):
+    create(tenancy, "b-app", "orders")
+    produce(tenancy, "b-app", "orders", ["b-x"])
+    consume(tenancy, "b-app", "orders", "shared-🚀", 1)
+    admin = kp_admin(tenancy, "a-app")
+    for group in ["shared-🚀", PREFIX + "team-b.shared-🚀", "team-b.shared-🚀"]:
+        assert admin.list_consumer_group_offsets(group) == {}
+    admin.close()
+
+
+def test_too_long_and_invalid_names_fail_in_the_tenants_terms(tenancy):
+    limit = 249 - len(PREFIX + "team-a.")
+    assert create(tenancy, "a-app", "x" * limit) is None
+    error = create(tenancy, "a-app", "y" * (limit + 1))
+    assert error.code() == KafkaError.TOPIC_EXCEPTION
+    assert f"{limit} characters" in error.str() and PREFIX not in error.str()
+    error = create(tenancy, "a-app", "bad name")
+    assert error.code() == KafkaError.TOPIC_EXCEPTION and PREFIX not in error.str()
+
+
+def test_outsider_cannot_use_the_reserved_form(tenancy):
+    create(tenancy, "a-app", "orders")
+    error = create(tenancy, "outsider", PREFIX + "team-a.orders")
+    assert error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    error = create(tenancy, "outsider", PREFIX + "team-z.new")
+    assert error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    values, errors = consume(tenancy, "outsider", PREFIX + "team-a.orders", "o-" + uuid.uuid4().hex, 1, timeout=5)
+    assert values == []
+    errors = produce(tenancy, "outsider", PREFIX + "team-a.orders", ["x"])
+    assert errors[0] is not None and errors[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    assert not any(t.startswith(PREFIX) for t in topics_seen(tenancy, "outsider"))
+    # Its own names work as usual.
+    assert create(tenancy, "outsider", "plain-topic") is None
+    admin = kp_admin(tenancy, "outsider")
+    assert not any(g[0].startswith(PREFIX) for g in admin.list_consumer_groups())
+    admin.close()
+
+
+def test_operator_sees_internal_names(tenancy):
+    create(tenancy, "a-app", "orders")
+    create(tenancy, "b-app", "orders")
+    consume(tenancy, "a-app", "orders", "g", 1)
+    consume(tenancy, "b-app", "orders", "g", 1)
+    seen = topics_seen(tenancy, "admin")
+    assert {PREFIX + "team-a.orders", PREFIX + "team-b.orders"} <= seen
+    admin = kp_admin(tenancy, "admin")
+    groups = {g[0] for g in admin.list_consumer_groups()}
+    assert {PREFIX + "team-a.g", PREFIX + "team-b.g"} <= groups
+    offsets = admin.list_consumer_group_offsets(PREFIX + "team-a.g")
+    assert {tp.topic for tp in offsets} == {PREFIX + "team-a.orders"}
+    admin.close()
+
+
+def test_changed_tenants_file_takes_effect_without_restart(tenancy):
+    # c-app has no tenant yet: its "orders" is the plain topic.
+    assert create(tenancy, "c-app", "c-orders") is None
+    assert "c-orders" in topics_seen(tenancy, "admin")
+    # A broken file is refused and the set in force stays.
+    (tenancy.policies / "more.tenants").write_text("tenant team-c\n  member User:c-app\n  quota bogus 1\n")
+    time.sleep(2.5)
+    assert create(tenancy, "c-app", "c-orders-2") is None
+    assert "c-orders-2" in topics_seen(tenancy, "admin")
+    log = tenancy.log_path.read_text(errors="replace")
+    assert "more.tenants:3: unknown quota 'bogus'" in log
+    assert log.count("more.tenants:3: unknown quota 'bogus'") == 1
+    # Fixed: c-app is now in team-c, and its names live there.
+    (tenancy.policies / "more.tenants").write_text("tenant team-c\n  member User:c-app\n")
+    time.sleep(2.5)
+    assert create(tenancy, "c-app", "c-orders") is None
+    assert PREFIX + "team-c.c-orders" in topics_seen(tenancy, "admin")
+    assert topics_seen(tenancy, "c-app") == {"c-orders"}
+
+
+def test_cli_lists_and_describes_tenants(tenancy):
+    out = sluice("tenants", "list", "--policies", str(tenancy.policies)).stdout
+    assert "team-a" in out and "team-b" in out
+    out = sluice("tenants", "describe", "--policies", str(tenancy.policies), "--data-dir", str(tenancy.data_dir),
+                 "--tenant", "team-a").stdout
+    assert "orders" in out and "produce-byte-rate" in out and PREFIX not in out.split("namespace")[0]
