@@ -38,10 +38,10 @@ let usage = """
                [--data-dir DIR]   (also the API-made rules of that data directory)
       tenants list [--policies DIR]            (the tenants of policies/*.tenants: members, limits)
       tenants describe [--tenant T] [--policies DIR] [--data-dir DIR]   (limits; topics, partitions, bytes on disk)
+      tenants usage [--metrics http://127.0.0.1:9404]   (live usage per tenant against its limits, from metrics.listeners)
       audit verify [--dir DATA_DIR | FILE...]    (hash chain of the audit log; names the first broken line)
       certs init [--dir certs] [--force] [--client NAME]...   (development CA, broker and client certificates)
       oauth validate --jwks FILE [--issuer I] [--audience A] [--sub-claim C] [--now-ms T]   (token on stdin)
-      tenants usage [--metrics http://127.0.0.1:9404]   (live usage per tenant against its limits, from metrics.listeners)
 
       schemas register --subject S (--schema TEXT | --schema-file F) [--type AVRO|JSON]
                [--reference name=subject:version]... [--normalize]
@@ -163,8 +163,10 @@ func run() throws {
     case "acls":
         guard let sub = args.first else { throw CLIError("acls needs a subcommand (lint|explain)") }
         try Acls.run(sub, try Options(args.dropFirst()))
+    case "tenants" where args.first == "usage":  // live usage, from the metrics endpoint (TenantUsage.swift)
+        try TenantUsageCommand.run(try Options(args.dropFirst()))
     case "tenants":
-        guard let sub = args.first else { throw CLIError("tenants needs a subcommand (list|describe)") }
+        guard let sub = args.first else { throw CLIError("tenants needs a subcommand (list|describe|usage)") }
         try TenantsCommand.run(sub, try Options(args.dropFirst()))
     case "schemas":
         guard let sub = args.first else { throw CLIError("schemas needs a subcommand (register|list|get|check|delete)") }
@@ -178,8 +180,6 @@ func run() throws {
     case "oauth":
         guard let sub = args.first else { throw CLIError("oauth needs a subcommand (validate)") }
         try OAuthCommand.run(sub, try Options(args.dropFirst()))
-    case "tenants" where args.first == "usage":
-        try TenantUsageCommand.run(try Options(args.dropFirst()))
     case "help", "--help", "-h":
         print(usage)
     default:

@@ -54,7 +54,9 @@ extension Broker {
                 response.topics.append(result)
                 continue
             }
-            if let subject = header.quotaSubject,
+            // Limits are checked after authorization and only for a topic that does not exist
+            // yet (an existing one answers TOPIC_ALREADY_EXISTS, as without limits).
+            if let subject = header.quotaSubject, metadata.topic(topic.name) == nil,
                let refusal = tenantCreationLimit(subject, addingTopics: 1, partitions: requestedPartitions(topic),
                                                  alreadyAdded: &addedByRequest) {
                 result.errorCode = KafkaError.policyViolation.rawValue
