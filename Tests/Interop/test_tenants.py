@@ -12,7 +12,10 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka.admin import KafkaAdminClient
 
-from conftest import BrokerProcess, sluice
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+from conftest import BrokerProcess, free_port, sluice
 
 USERS = ["admin", "a-app", "b-app", "outsider", "c-app"]
 
@@ -26,6 +29,8 @@ allow User:b-app    all               topic:*
 allow User:b-app    all               group:*
 allow User:b-app    idempotent-write  cluster
 allow User:c-app    all               topic:*
+allow User:a-app    all               subject:*
+allow User:b-app    all               subject:*
 # Outside tenancy: even "everything" never reaches the reserved internal form.
 allow User:outsider all               topic:*
 allow User:outsider all               group:*
@@ -55,13 +60,17 @@ def tenancy(tmp_path_factory):
     (policies / "teams.tenants").write_text(TENANTS)
     for user in USERS:
         sluice("users", "add", "--user", user, "--password", password(user), "--data-dir", str(data))
+    registry_port = free_port()
     broker = BrokerProcess(data, listeners=["SASL_PLAINTEXT"], overrides={
+        "schema.registry.listeners": f"http://127.0.0.1:{registry_port}",
+        "schema.registry.authentication.method": "BASIC",
         "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
         "acls.policy.dir": str(policies),
         "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256",
         "group.initial.rebalance.delay.ms": "0",
     }).start()
     broker.policies = policies
+    broker.registry = f"http://127.0.0.1:{registry_port}"
     yield broker
     broker.stop()
 
@@ -267,3 +276,37 @@ def test_cli_lists_and_describes_tenants(tenancy):
     out = sluice("tenants", "describe", "--policies", str(tenancy.policies), "--data-dir", str(tenancy.data_dir),
                  "--tenant", "team-a").stdout
     assert "orders" in out and "produce-byte-rate" in out and PREFIX not in out.split("namespace")[0]
+
+
+def registry(broker, user):
+    return SchemaRegistryClient({"url": broker.registry, "basic.auth.user.info": f"{user}:{password(user)}"})
+
+
+def record(name):
+    return Schema('{"type":"record","name":"%s","fields":[{"name":"id","type":"string"}]}' % name, "AVRO")
+
+
+def test_schema_subjects_live_in_the_tenants_namespace(tenancy):
+    a, b, admin = registry(tenancy, "a-app"), registry(tenancy, "b-app"), registry(tenancy, "admin")
+    a.register_schema("orders-value", record("AOrder"))
+    b.register_schema("orders-value", record("BOrder"))
+    assert a.get_subjects() == ["orders-value"] and b.get_subjects() == ["orders-value"]
+    latest = a.get_latest_version("orders-value")
+    assert latest.subject == "orders-value" and "AOrder" in latest.schema.schema_str
+    assert "BOrder" in b.get_latest_version("orders-value").schema.schema_str
+    for forged in [PREFIX + "team-b.orders-value", "team-b.orders-value"]:
+        with pytest.raises(SchemaRegistryError) as refused:
+            a.get_latest_version(forged)
+        assert refused.value.http_status_code == 404
+        # The message names the subject as the client sent it, never the internal form.
+        message = str(refused.value)
+        assert f"'{forged}'" in message and PREFIX not in message.replace(forged, "")
+    # The same schema text in both tenants shares an id; each sees only its own subject using it.
+    same = record("Shared")
+    ida = a.register_schema("shared-value", same)
+    idb = b.register_schema("shared-value", same)
+    assert ida == idb
+    assert a.get_subjects() == ["orders-value", "shared-value"]
+    # The operator sees the internal subjects.
+    subjects = admin.get_subjects()
+    assert {PREFIX + "team-a.orders-value", PREFIX + "team-b.orders-value"} <= set(subjects)
