@@ -228,6 +228,10 @@ def test_outsider_cannot_use_the_reserved_form(tenancy):
     errors = produce(tenancy, "outsider", PREFIX + "team-a.orders", ["x"])
     assert errors[0] is not None and errors[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
     assert not any(t.startswith(PREFIX) for t in topics_seen(tenancy, "outsider"))
+    # Nor the internal topics holding every tenant's group ids and offsets.
+    assert "__consumer_offsets" not in topics_seen(tenancy, "outsider")
+    values, errors = consume(tenancy, "outsider", "__consumer_offsets", "o-" + uuid.uuid4().hex, 1, timeout=5)
+    assert values == [] and errors and errors[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
     # Its own names work as usual.
     assert create(tenancy, "outsider", "plain-topic") is None
     admin = kp_admin(tenancy, "outsider")
@@ -310,3 +314,54 @@ def test_schema_subjects_live_in_the_tenants_namespace(tenancy):
     # The operator sees the internal subjects.
     subjects = admin.get_subjects()
     assert {PREFIX + "team-a.orders-value", PREFIX + "team-b.orders-value"} <= set(subjects)
+
+
+def test_oauth_claim_puts_a_session_in_a_tenant(tmp_path):
+    """`member claim:tenant=team-x`: tokens carrying that claim are team-x's, whatever their
+    subject; on a broker without an authorizer, tenancy still separates the namespaces."""
+    from jwt_tokens import TokenKeys
+    keys = TokenKeys.generate(tmp_path / "jwks.json")
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "x.tenants").write_text("tenant team-x\n  member claim:tenant=team-x\n")
+    overrides = {"sasl.enabled.mechanisms": "OAUTHBEARER", "acls.policy.dir": str(policies)}
+    overrides.update(keys.broker_properties())
+    broker = BrokerProcess(tmp_path / "logs", listeners=["SASL_PLAINTEXT"], overrides=overrides).start()
+    try:
+        def oauth(sub, **claims):
+            def oauth_cb(_config):
+                return keys.valid(sub, **claims), time.time() + 300
+            return {"bootstrap.servers": broker.endpoint("SASL_PLAINTEXT"), "security.protocol": "SASL_PLAINTEXT",
+                    "sasl.mechanism": "OAUTHBEARER", "oauth_cb": oauth_cb}
+
+        def oauth_topics(conf):
+            admin = AdminClient(conf)
+            admin.poll(0.5)
+            return set(admin.list_topics(timeout=10).topics)
+
+        member, other, outsider = oauth("svc-1", tenant="team-x"), oauth("svc-2", tenant="team-x"), oauth("svc-3")
+        admin = AdminClient(member)
+        admin.poll(0.5)
+        admin.create_topics([NewTopic("orders", 1, 1)])["orders"].result(timeout=30)
+        assert oauth_topics(other) == {"orders"}          # another subject with the same claim
+        seen = oauth_topics(outsider)
+        assert "orders" not in seen and not any(t.startswith(PREFIX) for t in seen)
+        admin = AdminClient(outsider)
+        admin.poll(0.5)
+        with pytest.raises(KafkaException) as refused:
+            admin.create_topics([NewTopic(PREFIX + "team-x.orders", 1, 1)])[PREFIX + "team-x.orders"].result(timeout=30)
+        assert refused.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+        # Without an authorizer too, the outsider lists no tenant's groups.
+        consumer = Consumer({**member, "group.id": "g", "auto.offset.reset": "earliest"})
+        consumer.subscribe(["orders"])
+        consumer.poll(3)
+        consumer.close()
+        groups = AdminClient(outsider)
+        groups.poll(0.5)
+        listed = {g.group_id for g in groups.list_consumer_groups().result(timeout=10).valid}
+        assert not any(g.startswith(PREFIX) for g in listed)
+        groups = AdminClient(other)
+        groups.poll(0.5)
+        assert {g.group_id for g in groups.list_consumer_groups().result(timeout=10).valid} == {"g"}
+    finally:
+        broker.stop()
