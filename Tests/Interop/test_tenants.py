@@ -12,7 +12,10 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka.admin import KafkaAdminClient
 
-from conftest import BrokerProcess, sluice
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+from conftest import BrokerProcess, free_port, sluice
 
 USERS = ["admin", "a-app", "b-app", "outsider", "c-app"]
 
@@ -26,6 +29,8 @@ allow User:b-app    all               topic:*
 allow User:b-app    all               group:*
 allow User:b-app    idempotent-write  cluster
 allow User:c-app    all               topic:*
+allow User:a-app    all               subject:*
+allow User:b-app    all               subject:*
 # Outside tenancy: even "everything" never reaches the reserved internal form.
 allow User:outsider all               topic:*
 allow User:outsider all               group:*
@@ -55,13 +60,17 @@ def tenancy(tmp_path_factory):
     (policies / "teams.tenants").write_text(TENANTS)
     for user in USERS:
         sluice("users", "add", "--user", user, "--password", password(user), "--data-dir", str(data))
+    registry_port = free_port()
     broker = BrokerProcess(data, listeners=["SASL_PLAINTEXT"], overrides={
+        "schema.registry.listeners": f"http://127.0.0.1:{registry_port}",
+        "schema.registry.authentication.method": "BASIC",
         "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
         "acls.policy.dir": str(policies),
         "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256",
         "group.initial.rebalance.delay.ms": "0",
     }).start()
     broker.policies = policies
+    broker.registry = f"http://127.0.0.1:{registry_port}"
     yield broker
     broker.stop()
 
@@ -219,6 +228,10 @@ def test_outsider_cannot_use_the_reserved_form(tenancy):
     errors = produce(tenancy, "outsider", PREFIX + "team-a.orders", ["x"])
     assert errors[0] is not None and errors[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
     assert not any(t.startswith(PREFIX) for t in topics_seen(tenancy, "outsider"))
+    # Nor the internal topics holding every tenant's group ids and offsets.
+    assert "__consumer_offsets" not in topics_seen(tenancy, "outsider")
+    values, errors = consume(tenancy, "outsider", "__consumer_offsets", "o-" + uuid.uuid4().hex, 1, timeout=5)
+    assert values == [] and errors and errors[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
     # Its own names work as usual.
     assert create(tenancy, "outsider", "plain-topic") is None
     admin = kp_admin(tenancy, "outsider")
@@ -267,3 +280,88 @@ def test_cli_lists_and_describes_tenants(tenancy):
     out = sluice("tenants", "describe", "--policies", str(tenancy.policies), "--data-dir", str(tenancy.data_dir),
                  "--tenant", "team-a").stdout
     assert "orders" in out and "produce-byte-rate" in out and PREFIX not in out.split("namespace")[0]
+
+
+def registry(broker, user):
+    return SchemaRegistryClient({"url": broker.registry, "basic.auth.user.info": f"{user}:{password(user)}"})
+
+
+def record(name):
+    return Schema('{"type":"record","name":"%s","fields":[{"name":"id","type":"string"}]}' % name, "AVRO")
+
+
+def test_schema_subjects_live_in_the_tenants_namespace(tenancy):
+    a, b, admin = registry(tenancy, "a-app"), registry(tenancy, "b-app"), registry(tenancy, "admin")
+    a.register_schema("orders-value", record("AOrder"))
+    b.register_schema("orders-value", record("BOrder"))
+    assert a.get_subjects() == ["orders-value"] and b.get_subjects() == ["orders-value"]
+    latest = a.get_latest_version("orders-value")
+    assert latest.subject == "orders-value" and "AOrder" in latest.schema.schema_str
+    assert "BOrder" in b.get_latest_version("orders-value").schema.schema_str
+    for forged in [PREFIX + "team-b.orders-value", "team-b.orders-value"]:
+        with pytest.raises(SchemaRegistryError) as refused:
+            a.get_latest_version(forged)
+        assert refused.value.http_status_code == 404
+        # The message names the subject as the client sent it, never the internal form.
+        message = str(refused.value)
+        assert f"'{forged}'" in message and PREFIX not in message.replace(forged, "")
+    # The same schema text in both tenants shares an id; each sees only its own subject using it.
+    same = record("Shared")
+    ida = a.register_schema("shared-value", same)
+    idb = b.register_schema("shared-value", same)
+    assert ida == idb
+    assert a.get_subjects() == ["orders-value", "shared-value"]
+    # The operator sees the internal subjects.
+    subjects = admin.get_subjects()
+    assert {PREFIX + "team-a.orders-value", PREFIX + "team-b.orders-value"} <= set(subjects)
+
+
+def test_oauth_claim_puts_a_session_in_a_tenant(tmp_path):
+    """`member claim:tenant=team-x`: tokens carrying that claim are team-x's, whatever their
+    subject; on a broker without an authorizer, tenancy still separates the namespaces."""
+    from jwt_tokens import TokenKeys
+    keys = TokenKeys.generate(tmp_path / "jwks.json")
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "x.tenants").write_text("tenant team-x\n  member claim:tenant=team-x\n")
+    overrides = {"sasl.enabled.mechanisms": "OAUTHBEARER", "acls.policy.dir": str(policies)}
+    overrides.update(keys.broker_properties())
+    broker = BrokerProcess(tmp_path / "logs", listeners=["SASL_PLAINTEXT"], overrides=overrides).start()
+    try:
+        def oauth(sub, **claims):
+            def oauth_cb(_config):
+                return keys.valid(sub, **claims), time.time() + 300
+            return {"bootstrap.servers": broker.endpoint("SASL_PLAINTEXT"), "security.protocol": "SASL_PLAINTEXT",
+                    "sasl.mechanism": "OAUTHBEARER", "oauth_cb": oauth_cb}
+
+        def oauth_topics(conf):
+            admin = AdminClient(conf)
+            admin.poll(0.5)
+            return set(admin.list_topics(timeout=10).topics)
+
+        member, other, outsider = oauth("svc-1", tenant="team-x"), oauth("svc-2", tenant="team-x"), oauth("svc-3")
+        admin = AdminClient(member)
+        admin.poll(0.5)
+        admin.create_topics([NewTopic("orders", 1, 1)])["orders"].result(timeout=30)
+        assert oauth_topics(other) == {"orders"}          # another subject with the same claim
+        seen = oauth_topics(outsider)
+        assert "orders" not in seen and not any(t.startswith(PREFIX) for t in seen)
+        admin = AdminClient(outsider)
+        admin.poll(0.5)
+        with pytest.raises(KafkaException) as refused:
+            admin.create_topics([NewTopic(PREFIX + "team-x.orders", 1, 1)])[PREFIX + "team-x.orders"].result(timeout=30)
+        assert refused.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+        # Without an authorizer too, the outsider lists no tenant's groups.
+        consumer = Consumer({**member, "group.id": "g", "auto.offset.reset": "earliest"})
+        consumer.subscribe(["orders"])
+        consumer.poll(3)
+        consumer.close()
+        groups = AdminClient(outsider)
+        groups.poll(0.5)
+        listed = {g.group_id for g in groups.list_consumer_groups().result(timeout=10).valid}
+        assert not any(g.startswith(PREFIX) for g in listed)
+        groups = AdminClient(other)
+        groups.poll(0.5)
+        assert {g.group_id for g in groups.list_consumer_groups().result(timeout=10).valid} == {"g"}
+    finally:
+        broker.stop()

@@ -76,7 +76,13 @@ extension Broker {
                 }
                 if partitionResponse.errorCode != 0 {
                     anyError = true
-                    partitionResponse.errorMessage = names.message(partitionResponse.errorMessage)
+                    if header.tenant != nil {
+                        partitionResponse.errorMessage = names.message(partitionResponse.errorMessage)
+                        for e in partitionResponse.recordErrors.indices {
+                            partitionResponse.recordErrors[e].batchIndexErrorMessage =
+                                names.message(partitionResponse.recordErrors[e].batchIndexErrorMessage)
+                        }
+                    }
                 }
                 topicResponse.partitionResponses.append(partitionResponse)
             }

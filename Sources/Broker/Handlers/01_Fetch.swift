@@ -67,7 +67,9 @@ extension Broker {
     /// `nil` means every topic is denied.
     func deniedFetchTopics(_ request: FetchRequest, _ access: RequestAccess) -> Set<String>? {
         if access.allowsEverything { return [] }
-        if request.replicaId >= 0 { return access.allowsCluster(.clusterAction) ? [] : nil }
+        if request.replicaId >= 0 {
+            return access.allowsCluster(.clusterAction) ? access.unnameable(request.topics.lazy.map(\.topic)) : nil
+        }
         return access.deniedNames(.read, .topic, request.topics.lazy.map(\.topic))
     }
 

@@ -19,7 +19,7 @@ extension Broker {
         let access = access(header)
         let seesAll = access.allowsCluster(.describe, quiet: true)
         let names = header.names
-        for (id, protocolType, state) in all.sorted(by: { $0.0 < $1.0 }) where names.visible(id) {
+        for (id, protocolType, state) in all.sorted(by: { $0.0 < $1.0 }) where names.visible(id) && access.mayName(id) {
             if !states.isEmpty && !states.contains(state.rawValue.lowercased()) { continue }
             if !seesAll && !access.allowsGroup(.describe, id, quiet: true) { continue }
             var g = ListGroupsResponse.ListedGroup()

@@ -47,7 +47,7 @@ extension Broker {
                 response.topics.append(result)
                 continue
             }
-            if !clusterCreate && !access.allowsTopic(.create, topic.name) {
+            if !access.mayName(topic.name) || (!clusterCreate && !access.allowsTopic(.create, topic.name)) {
                 result.errorCode = KafkaError.topicAuthorizationFailed.rawValue
                 result.errorMessage = AuthorizationMessage.denied(.create, .topic(topic.name))
                 result.configs = []

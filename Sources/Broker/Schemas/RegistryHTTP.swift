@@ -16,7 +16,7 @@ struct RegistryHTTPFront: Sendable {
     static let realm = "sluice-schema-registry"
 
     func handle(_ request: HTTPRequest, _ connection: HTTPConnectionInfo) -> HTTPResponse {
-        guard let path = request.pathSegments, let query = request.queryItems else {
+        guard let requestPath = request.pathSegments, let requestQuery = request.queryItems else {
             return reply(RegistryResponse(.badRequest("malformed percent-encoding in the request target")))
         }
         var principal: String?
@@ -29,21 +29,63 @@ struct RegistryHTTPFront: Sendable {
                 return r
             }
         }
+        var path = requestPath, query = requestQuery
+        let authorizer = security.authorizer
+        // Tenancy (docs/tenants.md): a member's subjects live in its namespace; other callers
+        // without a tenant that are not super users may not use the reserved form.
+        let tenants = security.tenants
+        let tenant = principal.flatMap { tenants.tenant(for: $0)?.namespace }
+        let reservedRefused = !tenants.isEmpty && tenant == nil
+            && !(principal.map(authorizer.isSuperUser) ?? false)
+        if let tenant {
+            if let refusal = Self.mapIntoTenant(tenant, &path, &query, body: request.body) { return reply(RegistryResponse(refusal)) }
+        }
         let registryRequest = RegistryRequest(method: request.method, path: path, query: query,
                                               contentType: request.header("content-type"), body: request.body)
-        let authorizer = security.authorizer
         let checkACLs = principal != nil && security.enabled
         let response = service.handle(registryRequest) { operation, resource in
-            guard checkACLs, let principal else { return true }
-            let aclResource: AclResource
+            var aclResource: AclResource
             switch resource {
-            case .subject(let s): aclResource = .subject(s)
+            case .subject(let s):
+                if let tenant {
+                    guard let local = tenant.localName(s) else { return false }
+                    aclResource = .subject(local)
+                } else {
+                    if reservedRefused && TenantNamespace.isReserved(s) { return false }
+                    aclResource = .subject(s)
+                }
             case .global: aclResource = .cluster
             }
+            guard checkACLs, let principal else { return true }
             return authorizer.authorize(principal: principal, host: connection.remoteHost,
                                         operation: Self.aclOperation(operation), resource: aclResource).allowed
         }
-        return reply(response)
+        guard let tenant else { return reply(response) }
+        return reply(RegistryResponse(status: response.status, body: tenant.localize(response.body)))
+    }
+
+    /// Subjects in the path and the subject filters of the query into the tenant's namespace;
+    /// listings are limited to it. Schema references name subjects inside the body, which is not
+    /// rewritten: a tenant's request with references is refused (docs/UNSUPPORTED.md).
+    static func mapIntoTenant(_ tenant: TenantNamespace, _ path: inout [String], _ query: inout [(name: String, value: String)],
+                              body: [UInt8]) -> RegistryError? {
+        switch (path.first, path.count) {
+        case ("subjects", 2...), ("config", 2), ("mode", 2): path[1] = tenant.prefix + path[1]
+        case ("compatibility", 3...) where path[1] == "subjects": path[2] = tenant.prefix + path[2]
+        default: break
+        }
+        var sawPrefix = false
+        for i in query.indices where query[i].name == "subjectPrefix" || query[i].name == "subject" {
+            query[i].value = tenant.prefix + query[i].value
+            sawPrefix = true
+        }
+        if !sawPrefix && path == ["subjects"] { query.append((name: "subjectPrefix", value: tenant.prefix)) }
+        if !body.isEmpty, case .object(let members)? = try? JSONParser().parse(body),
+           case .array(let references)? = members["references"], !references.isEmpty {
+            return RegistryError(status: 422, code: 42201,
+                                 message: "schema references are not supported for tenants yet")
+        }
+        return nil
     }
 
     static func aclOperation(_ op: RegistryOperation) -> AclOperation {

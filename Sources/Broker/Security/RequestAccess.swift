@@ -53,12 +53,36 @@ struct RequestAccess {
                 }
                 return allowsRules(operation, AclResource(resource.type, local), audited: resource, quiet: quiet)
             }
-            if reservedRefused && TenantNamespace.isReserved(resource.name) {
+            if reservedRefused && Self.isReserved(resource) {
                 if !quiet { recordDenial(operation, resource) }
                 return false
             }
         }
         return allowsRules(operation, resource, audited: resource, quiet: quiet)
+    }
+
+    /// Whether the caller may name `name` at all (its namespace; not the reserved form for a
+    /// principal outside tenancy). Checked where a cluster permission stands in for per-name
+    /// checks (CreateTopics with Create on the cluster, replica fetches, ListGroups with Describe
+    /// on the cluster), so no cluster permission opens another namespace.
+    func mayName(_ name: String) -> Bool {
+        if let tenant { return tenant.owns(name) }
+        return !(reservedRefused && TenantNamespace.isReserved(name))
+    }
+
+    /// With tenancy, the internal topics that hold every tenant's names (group ids and offsets in
+    /// `__consumer_offsets`, subjects in `_schemas`) are reserved too: only operators read them.
+    static let topicsHoldingTenantNames: Set<String> = [GroupRecordCodec.topic, SchemaRegistryService.topic]
+
+    static func isReserved(_ resource: AclResource) -> Bool {
+        TenantNamespace.isReserved(resource.name)
+            || (resource.type == .topic && topicsHoldingTenantNames.contains(resource.name))
+    }
+
+    /// The names among `names` the caller may not name at all (empty without tenancy).
+    func unnameable<S: Sequence>(_ names: S) -> Set<String> where S.Element == String {
+        guard tenant != nil || reservedRefused else { return [] }
+        return Set(names.filter { !mayName($0) })
     }
 
     private func allowsRules(_ operation: AclOperation, _ resource: AclResource, audited: AclResource,

@@ -21,10 +21,12 @@ struct TenantScope: Sendable {
 
     /// A group id, transactional id or subject the client sent, as stored. The empty id stays
     /// empty: the broker refuses it everywhere (INVALID_GROUP_ID or not authorized), so it holds
-    /// nothing any tenant could share.
+    /// nothing any tenant could share. An id too long to carry its prefix on the wire becomes the
+    /// empty id too (refused, as not authorized for a tenant member).
     func group(_ name: String) -> String {
         guard let namespace, !name.isEmpty else { return name }
-        return namespace.prefix + name
+        guard case .success(let internalName) = namespace.internalName(name) else { return "" }
+        return internalName
     }
 
     func group(_ name: String?) -> String? { name.map(group) }

@@ -497,10 +497,12 @@ private struct Context {
         case "schema":
             return RegistryResponse(status: 200, body: stored.schema)
         case "versions":
+            // Only the uses the caller may read (another tenant's subject may share the id).
+            let uses = uses.filter { authorize(.read, .subject($0.0)) }
             return .ok(.array(uses.map { obj([("subject", .string($0.0)), ("version", num($0.1.version))]) }))
         case "subjects":
             var seen: [String] = []
-            for (s, _) in uses where !seen.contains(s) { seen.append(s) }
+            for (s, _) in uses where !seen.contains(s) && authorize(.read, .subject(s)) { seen.append(s) }
             return .ok(.array(seen.map { .string($0) }))
         default:
             throw .notFound("/schemas/ids/\(idText)/\(detail!)")
