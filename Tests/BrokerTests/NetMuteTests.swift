@@ -12,11 +12,15 @@ final class Arrivals: Sendable {
 }
 
 @Suite(.serialized) struct NetMuteTests {
-    /// Echo; a frame whose first byte is 1 asks for a 400 ms mute.
+    /// Echo; a frame whose first byte is 1 asks for a 400 ms mute, 2 for a mute without an answer.
     static func mutingEcho(arrivals: Arrivals) -> RecordingHandler {
         RecordingHandler { frame, _, slot in
             arrivals.add(monotonicMs())
-            slot.complete(frame, muteMs: frame.first == 1 ? 400 : 0)
+            if frame.first == 2 {
+                slot.completeWithoutResponse(muteMs: 400)
+            } else {
+                slot.complete(frame, muteMs: frame.first == 1 ? 400 : 0)
+            }
         }
     }
 
@@ -75,5 +79,18 @@ final class Arrivals: Sendable {
         #expect(times.count == 3)
         #expect(times[1] - times[0] >= 390)
         #expect(times[2] - times[1] >= 390)
+    }
+
+    @Test func muteWithoutAResponseHoldsTheNextRequest() throws {
+        let arrivals = Arrivals()
+        let handler = Self.mutingEcho(arrivals: arrivals)
+        let server = try startServer(handler)
+        defer { server.shutdown(gracePeriodMs: 0) }
+        let client = try NetTestClient(port: server.boundPorts[0])
+        try client.send(framed([2]) + framed([0, 7]))  // like acks=0 produce, then a request
+        #expect(try client.readFrame() == [0, 7])
+        let times = arrivals.all
+        #expect(times.count == 2)
+        #expect(times[1] - times[0] >= 390)
     }
 }

@@ -242,7 +242,7 @@ public final class Broker: FrameHandler, Sendable {
             stats.bytesOut.add(bytes.count, ordering: .relaxed)
             slot.complete(bytes, muteMs: mute)
         case .noResponse:
-            slot.completeWithoutResponse()
+            slot.completeWithoutResponse(muteMs: requestThrottle)
         case .deferred:
             break
         case .close:

@@ -96,7 +96,12 @@ extension Broker {
             response.throttleTimeMs = Int32(clamping: throttle)
         }
         if acks == 0 {
-            return anyError ? .close(reason: "acks=0 produce failed") : .noResponse
+            if anyError { return .close(reason: "acks=0 produce failed") }
+            if response.throttleTimeMs > 0 {  // no answer to carry it: the mute alone throttles
+                slot.completeWithoutResponse(muteMs: Int64(response.throttleTimeMs))
+                return .deferred
+            }
+            return .noResponse
         }
         return .respond(response)
     }

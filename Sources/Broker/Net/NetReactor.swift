@@ -610,6 +610,8 @@ final class NetReactor: @unchecked Sendable {
                 mute(conn, forMs: muteMs)
             case .noResponse:
                 break
+            case .noResponseThenMute(let muteMs):
+                mute(conn, forMs: muteMs)
             case .responseThenClose(let body):
                 conn.output.append(body)
                 conn.pendingOutputBytes += 4 + body.count

@@ -10,6 +10,8 @@ enum NetOutcome: Sendable {
     /// Send this response, then read nothing more from the connection for `muteMs` (KIP-219: a
     /// client over its quota gets `throttle_time_ms` at once and is then not read from).
     case responseThenMute([UInt8], muteMs: Int64)
+    /// No response (acks=0 produce), but read nothing more from the connection for `muteMs`.
+    case noResponseThenMute(muteMs: Int64)
 }
 
 /// The answer place for one request frame. Created on the connection's reactor thread and handed to
@@ -42,6 +44,12 @@ public final class ResponseSlot: Sendable {
 
     /// Answers nothing (acks=0 produce) but lets later responses go out.
     public func completeWithoutResponse() { finish(.noResponse) }
+
+    /// Answers nothing but mutes the connection for `muteMs` (a throttled acks=0 produce: Kafka
+    /// has no answer to carry the throttle, so the mute alone slows the client).
+    public func completeWithoutResponse(muteMs: Int64) {
+        finish(muteMs > 0 ? .noResponseThenMute(muteMs: muteMs) : .noResponse)
+    }
 
     /// Closes the connection once every earlier response is flushed; later requests are dropped.
     public func closeConnection() { finish(.close) }
