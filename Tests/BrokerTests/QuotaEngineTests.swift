@@ -115,7 +115,7 @@ import Testing
         #expect(quotas.admitConnection(a, now: 0) == nil)
         #expect(quotas.admitConnection(a, now: 0)?.contains("connection limit (2)") == true)
         #expect(quotas.admitConnection(Self.subject("b", TenantLimits(maxConnections: 2)), now: 0) == nil)
-        quotas.connectionClosed(tenant: "a")
+        quotas.connectionClosed(a)
         #expect(quotas.openConnections(ofTenant: "a") == 1)
         #expect(quotas.admitConnection(a, now: 0) == nil)
         // 10 new connections per second: a burst beyond one second's worth is refused.
@@ -123,6 +123,15 @@ import Testing
         var refused = 0
         for _ in 0..<150 where quotas.admitConnection(c, now: 0) != nil { refused += 1 }
         #expect(refused == 140)
+        // A principal's own limit inside a tenant without one.
+        var p = Self.subject("d", TenantLimits())
+        p.principalMaxConnections = 1
+        #expect(quotas.admitConnection(p, now: 0) == nil)
+        #expect(quotas.admitConnection(p, now: 0)?.contains("principal User:d-app of tenant d has reached its connection limit (1)") == true)
+        var other = p
+        other.principal = "User:d-other"
+        #expect(quotas.admitConnection(other, now: 0) == nil)
+        #expect(quotas.openConnections(ofTenant: "d") == 2)
     }
 
     @Test func principalRatesAddToTheTenantsAndTheLargerThrottleWins() {

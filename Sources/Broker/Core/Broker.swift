@@ -148,7 +148,7 @@ public final class Broker: FrameHandler, Sendable {
     public func connectionClosed(_ connection: any ConnectionContext) {
         stats.connectionsClosed.add(1, ordering: .relaxed)
         let session = connection as! ClientSession
-        if let tenant = session.state.withLock({ $0.countedTenant }) { quotas.connectionClosed(tenant: tenant) }
+        if let counted = session.state.withLock({ $0.countedConnection }) { quotas.connectionClosed(counted) }
     }
 
     public func handleFrame(_ frame: [UInt8], connection: any ConnectionContext, slot: ResponseSlot) {

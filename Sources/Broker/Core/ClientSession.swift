@@ -45,8 +45,8 @@ final class ClientSession: ConnectionContext {
         /// A client certificate was presented that no `ssl.principal.mapping.rules` rule maps:
         /// the connection is closed at its first frame.
         var rejected = false
-        /// The tenant whose connection count includes this connection (set at authentication).
-        var countedTenant: String?
+        /// Whose connection counts include this connection (set at authentication).
+        var countedConnection: QuotaSubject?
         /// OAUTHBEARER: the validated token's string claims (tenant membership by claim).
         var claims: [String: [String]] = [:]
     }

@@ -29,13 +29,22 @@ public struct QuotaSubject: Sendable, Hashable {
     public var principal: String
     public var tenantLimits: TenantLimits
     public var principalRates: RateLimits?
+    /// The principal's own connection limits (`quota connections N for User:x`).
+    public var principalMaxConnections: Int?
+    public var principalConnectionCreationRate: Double?
 
-    public init(tenant: String, principal: String, tenantLimits: TenantLimits, principalRates: RateLimits? = nil) {
+    public init(tenant: String, principal: String, tenantLimits: TenantLimits, principalRates: RateLimits? = nil,
+                principalMaxConnections: Int? = nil, principalConnectionCreationRate: Double? = nil) {
         self.tenant = tenant
         self.principal = principal
         self.tenantLimits = tenantLimits
         self.principalRates = principalRates
+        self.principalMaxConnections = principalMaxConnections
+        self.principalConnectionCreationRate = principalConnectionCreationRate
     }
+
+    /// The key the principal's own sensors and counts are kept under.
+    var principalKey: String { "\(tenant)\u{0}\(principal)" }
 }
 
 /// The broker's quota state: rate sensors per tenant (and per principal), open connections per
@@ -103,7 +112,7 @@ public final class BrokerQuotas: Sendable {
         engine.withLock { e in
             var throttle = e.record(kind, amount: amount, entity: subject.tenant, limits: subject.tenantLimits.rates, now: now)
             if let own = subject.principalRates {
-                throttle = max(throttle, e.record(kind, amount: amount, entity: "\(subject.tenant)\u{0}\(subject.principal)",
+                throttle = max(throttle, e.record(kind, amount: amount, entity: subject.principalKey,
                                                   limits: own, now: now))
             }
             e.noteThrottle(throttle, entity: subject.tenant)
@@ -117,37 +126,46 @@ public final class BrokerQuotas: Sendable {
 
     // MARK: Connections
 
-    /// Counts a newly authenticated connection of `subject`'s tenant; a message naming the limit
-    /// when the tenant is at its connection count or over its creation rate (the connection is
-    /// then refused and not counted).
+    /// Counts a newly authenticated connection of `subject`'s tenant (and principal); a message
+    /// naming the limit when the tenant or the principal is at its connection count or over its
+    /// creation rate (the connection is then refused and not counted).
     public func admitConnection(_ subject: QuotaSubject, now: Int64) -> String? {
         let limits = subject.tenantLimits
-        if let rate = limits.connectionCreationRate {
+        let who = "principal \(subject.principal) of tenant \(subject.tenant)"
+        for (key, rate, name) in [(subject.tenant, limits.connectionCreationRate, "tenant \(subject.tenant)"),
+                                  (subject.principalKey, subject.principalConnectionCreationRate, who)] {
+            guard let rate else { continue }
             let refused = connectionCreation.withLock { sensors -> Bool in
-                var sensor = sensors[subject.tenant] ?? RateSensor(config: window)
-                defer { sensors[subject.tenant] = sensor }
+                var sensor = sensors[key] ?? RateSensor(config: window)
+                defer { sensors[key] = sensor }
                 // Measured like Kafka's connection creation rate: the new connection counts.
                 sensor.record(1, now: now)
                 return sensor.rate(now: now) > rate
             }
-            if refused {
-                return "tenant \(subject.tenant) is over its connection creation rate quota (\(Self.number(rate)) per second)"
-            }
+            if refused { return "\(name) is over its connection creation rate quota (\(Self.number(rate)) per second)" }
         }
         return connections.withLock { open -> String? in
             let current = open[subject.tenant, default: 0]
             if let max = limits.maxConnections, current >= max {
                 return "tenant \(subject.tenant) has reached its connection limit (\(max))"
             }
+            let own = open[subject.principalKey, default: 0]
+            if let max = subject.principalMaxConnections, own >= max {
+                return "\(who) has reached its connection limit (\(max))"
+            }
             open[subject.tenant] = current + 1
+            open[subject.principalKey] = own + 1
             return nil
         }
     }
 
-    public func connectionClosed(tenant: String) {
+    /// Releases a connection counted by `admitConnection`.
+    public func connectionClosed(_ subject: QuotaSubject) {
         connections.withLock { open in
-            let left = open[tenant, default: 0] - 1
-            open[tenant] = left > 0 ? left : nil
+            for key in [subject.tenant, subject.principalKey] {
+                let left = open[key, default: 0] - 1
+                open[key] = left > 0 ? left : nil
+            }
         }
     }
 

@@ -21,8 +21,11 @@ extension QuotaSubject {
     /// `principal` as a member of `tenant`: the tenant-wide limits, plus the principal's own rate
     /// limits when the file sets some (`quota ... for User:x`).
     public init(tenant: Tenant, principal: String) {
+        let own = tenant.quotas(for: principal)
         self.init(tenant: tenant.name, principal: principal, tenantLimits: TenantLimits(tenant.quotas),
-                  principalRates: tenant.quotas(for: principal).map { RateLimits($0) }.flatMap { $0.isEmpty ? nil : $0 })
+                  principalRates: own.map { RateLimits($0) }.flatMap { $0.isEmpty ? nil : $0 },
+                  principalMaxConnections: own?.connections.map { Int(clamping: $0) },
+                  principalConnectionCreationRate: own?.connectionCreationRate)
     }
 }
 

@@ -229,7 +229,7 @@ extension Broker {
     /// excess connections too, KIP-306/402, though before the handshake). A re-authentication
     /// keeps the connection's place.
     private func admitTenantConnection(_ outcome: inout SaslTokenOutcome, session: ClientSession, api: String) {
-        let (principal, counted, claims) = session.state.withLock { ($0.principal, $0.countedTenant, $0.claims) }
+        let (principal, counted, claims) = session.state.withLock { ($0.principal, $0.countedConnection, $0.claims) }
         guard counted == nil, let tenant = security.tenants.tenant(for: principal, claims: claims) else { return }
         let subject = quotas.subject(of: tenant, principal: principal)
         if let refusal = quotas.admitConnection(subject, now: Int64(SystemClock.monotonicNs() / 1_000_000)) {
@@ -247,7 +247,7 @@ extension Broker {
                 kind: .authentication, principal: principal, client: session.info.peerAddress,
                 listener: session.info.listenerName, api: api, decision: .failure, detail: refusal))
         } else {
-            session.state.withLock { $0.countedTenant = subject.tenant }
+            session.state.withLock { $0.countedConnection = subject }
         }
     }
 }
