@@ -230,7 +230,7 @@ public final class Broker: FrameHandler, Sendable {
             // KIP-219: the answer carries throttle_time_ms (the larger of the handler's byte-rate
             // throttle and the request-time one) and the connection is then muted that long.
             var mute = requestThrottle
-            if var carrier = body as? any ThrottleTimeCarrying {
+            if header.quotaSubject != nil, var carrier = body as? any ThrottleTimeCarrying {
                 mute = max(mute, Int64(carrier.throttleTimeMs))
                 if Int64(carrier.throttleTimeMs) < mute {
                     carrier.throttleTimeMs = Int32(clamping: mute)
