@@ -18,11 +18,11 @@ enum TenantsCommand {
         }
         switch sub {
         case "list":
-            print(pad(["TENANT", "MEMBERS", "LIMITS", "DEFINED AT"]))
+            print(pad(["TENANT", "DEFINED AT", "LIMITS", "MEMBERS"]))
             for tenant in tenants.tenants {
                 let limits = Quotas.keys.filter { tenant.quotas.value(of: $0) != nil }.count
-                print(pad([tenant.name, tenant.members.map(\.description).joined(separator: ","),
-                           String(limits), tenant.definedAt]))
+                print(pad([tenant.name, tenant.definedAt, String(limits),
+                           tenant.members.map(\.description).joined(separator: " ")]))
             }
             print("\(directory): \(tenants.tenants.count) tenants")
         case "describe":
@@ -91,7 +91,7 @@ enum TenantsCommand {
     }
 
     static func pad(_ columns: [String]) -> String {
-        let widths = [28, 16, 24]
+        let widths = [28, 18, 10]
         var line = ""
         for (index, column) in columns.enumerated() {
             if index < columns.count - 1 {

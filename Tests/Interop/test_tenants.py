@@ -9,8 +9,12 @@ import uuid
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
-from kafka.admin import KafkaAdminClient
+from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, AdminClient, NewTopic,
+                                   ResourcePatternType)
+from confluent_kafka.admin import ResourceType as ResourceType_
+from kafka.errors import InvalidRequestError
+from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType, ACLResourcePatternType,
+                         KafkaAdminClient, ResourcePattern, ResourcePatternFilter, ResourceType)
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
@@ -25,6 +29,7 @@ super User:admin
 allow User:a-app    all               topic:*
 allow User:a-app    all               group:*
 allow User:a-app    idempotent-write  cluster
+allow User:a-app    alter,describe    cluster
 allow User:b-app    all               topic:*
 allow User:b-app    all               group:*
 allow User:b-app    idempotent-write  cluster
@@ -365,3 +370,32 @@ def test_oauth_claim_puts_a_session_in_a_tenant(tmp_path):
         assert {g.group_id for g in groups.list_consumer_groups().result(timeout=10).valid} == {"g"}
     finally:
         broker.stop()
+
+
+def test_acl_apis_stay_within_the_tenant(tenancy):
+    admin = kp_admin(tenancy, "a-app")
+    own = ACL("User:a-app", "*", ACLOperation.READ, ACLPermissionType.ALLOW,
+              ResourcePattern(ResourceType.TOPIC, "reports", ACLResourcePatternType.LITERAL))
+    other = ACL("User:b-app", "*", ACLOperation.READ, ACLPermissionType.ALLOW,
+                ResourcePattern(ResourceType.TOPIC, "reports", ACLResourcePatternType.LITERAL))
+    result = admin.create_acls([own, other])
+    assert len(result["succeeded"]) == 1 and len(result["failed"]) == 1
+    assert result["failed"][0][1] is InvalidRequestError
+    # librdkafka shows the broker's message: it names the principal, never a namespace.
+    binding = AclBinding(ResourceType_.TOPIC, "reports", ResourcePatternType.LITERAL, "User:b-app", "*",
+                         AclOperation.READ, AclPermissionType.ALLOW)
+    confluent = AdminClient(conf(tenancy, "a-app"))
+    with pytest.raises(KafkaException) as refused:
+        confluent.create_acls([binding])[binding].result(timeout=10)
+    assert "User:b-app is not a member of your tenant" in refused.value.args[0].str()
+    assert PREFIX not in refused.value.args[0].str()
+    everything = ACLFilter(None, None, ACLOperation.ANY, ACLPermissionType.ANY,
+                           ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY))
+    acls, error = admin.describe_acls(everything)
+    assert {acl.principal for acl in acls} == {"User:a-app"}
+    assert any(acl.resource_pattern.resource_name == "reports" for acl in acls)
+    admin.close()
+    operator = kp_admin(tenancy, "admin")
+    acls, error = operator.describe_acls(everything)
+    assert {"User:a-app", "User:b-app", "User:outsider"} <= {acl.principal for acl in acls}
+    operator.close()

@@ -210,6 +210,18 @@ func tenantFileErrorsNameTheLine(_ c: TenantErrorCase) throws {
     }
 }
 
+@Test func combiningMarksAfterThePrefixStayInTheNamespace() throws {
+    // "\u{301}" fuses with the prefix's final "." into one Character; bytes keep them apart.
+    let a = TenantNamespace(tenant: "team-a")
+    let local = "\u{301}group"
+    let mapped = try a.internalName(local).get()
+    #expect(a.owns(mapped))
+    #expect(a.localName(mapped) == local)
+    #expect(TenantNamespace.isReserved(mapped) && TenantNamespace.tenant(ofInternal: mapped) == "team-a")
+    #expect(a.localize("Group '\(mapped)' is empty") == "Group '\(local)' is empty")
+    #expect(!a.localize("Group '\(mapped)' is empty").utf8.starts(with: "__tenant".utf8))
+}
+
 @Test func unicodeAndLongGroupIds() throws {
     let a = TenantNamespace(tenant: "team-a")
     let unicode = "gröup-🚀-__tenant.team-b.x"

@@ -191,6 +191,13 @@ public final class BrokerSecurity: Sendable {
 
     func replaceTenants(_ tenants: TenantSet) { tenantState.withLock { $0 = tenants } }
 
+    /// The tenant (with its current `Quotas`) a request was resolved to; nil for operators and
+    /// principals outside tenancy. For the quota engine: limits changed in the files are seen by
+    /// the next request.
+    func tenant(for context: RequestContext) -> Tenant? {
+        context.tenant.flatMap { tenants.tenant(named: $0.tenant) }
+    }
+
     /// Swaps in a new snapshot built from the current one.
     func update(_ change: (inout Authorizer) -> Void) {
         authorizerState.withLock { change(&$0) }

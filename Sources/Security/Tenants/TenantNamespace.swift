@@ -24,7 +24,7 @@ public struct TenantNamespace: Sendable, Hashable {
     }
 
     /// Whether `name` is in the reserved internal form (tenant-less principals may not use it).
-    public static func isReserved(_ name: String) -> Bool { name.hasPrefix(reservedPrefix) }
+    public static func isReserved(_ name: String) -> Bool { name.utf8.starts(with: reservedPrefix.utf8) }
 
     /// The tenant an internal name belongs to, nil for names outside every namespace.
     public static func tenant(ofInternal name: String) -> String? {
@@ -56,19 +56,36 @@ public struct TenantNamespace: Sendable, Hashable {
         return .success(prefix + local)
     }
 
+    // Names are compared as UTF-8 bytes, never as Characters: a local name starting with a
+    // combining mark would otherwise fuse with the prefix's final "." into one Character.
+
     /// Whether an internal name is in this namespace.
-    public func owns(_ internalName: String) -> Bool { internalName.hasPrefix(prefix) }
+    public func owns(_ internalName: String) -> Bool { internalName.utf8.starts(with: prefix.utf8) }
 
     /// The local name of one of this namespace's internal names; nil for any other name.
     public func localName(_ internalName: String) -> String? {
         guard owns(internalName) else { return nil }
-        return String(internalName.dropFirst(prefix.count))
+        return String(decoding: internalName.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
     }
 
     /// A message for the tenant: the namespace prefix removed wherever it appears.
     public func localize(_ message: String) -> String {
-        guard message.contains(prefix) else { return message }
-        return message.replacing(prefix, with: "")
+        let text = Array(message.utf8), needle = Array(prefix.utf8)
+        guard text.count >= needle.count else { return message }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        var i = 0
+        var found = false
+        while i < text.count {
+            if text[i] == needle[0], i + needle.count <= text.count, text[i..<(i + needle.count)].elementsEqual(needle) {
+                i += needle.count
+                found = true
+            } else {
+                out.append(text[i])
+                i += 1
+            }
+        }
+        return found ? String(decoding: out, as: UTF8.self) : message
     }
 
     /// Kafka's topic-name rules (`Topic.validate`), nil when `name` is valid.
