@@ -516,3 +516,36 @@ def test_peers_vanishing_mid_tls_write_do_not_hurt_the_broker(secure_broker, dev
     time.sleep(0.5)
     assert secure_broker.alive()
     assert AdminClient(rdkafka_conf(secure_broker, dev_certs, "SCRAM-SHA-256")).list_topics(timeout=10).brokers
+
+
+def test_certificate_principals_count_against_tenant_connection_limits(tmp_path, dev_certs):
+    """mTLS members of a tenant (principal from the certificate) are held to the tenant's
+    connection count like SASL logins: the second connection is closed."""
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "t.tenants").write_text("tenant t1\n  member User:alice\n  quota connections 1\n")
+    b = BrokerProcess(tmp_path / "logs", listeners=["SSL"], overrides={
+        "ssl.keystore.location": keystore(dev_certs), "ssl.truststore.location": dev_certs / "ca.pem",
+        "ssl.client.auth": "required", "acls.policy.dir": policies, "audit.log.sync.interval.ms": "0",
+        "ssl.principal.mapping.rules": "RULE:^CN=([^,]+),OU=clients.*$/$1/,DEFAULT"}).start()
+    try:
+        ctx = tls_client_context(dev_certs, "alice")
+        first = ctx.wrap_socket(socket.create_connection(("127.0.0.1", b.listeners["SSL"]), timeout=5),
+                                server_hostname="localhost")
+        first.sendall(api_versions(0))
+        assert len(first.recv(4)) == 4  # admitted
+        second = ctx.wrap_socket(socket.create_connection(("127.0.0.1", b.listeners["SSL"]), timeout=5),
+                                 server_hostname="localhost")
+        second.sendall(api_versions(0))
+        assert second.recv(4) == b""  # over the tenant's connection limit: closed
+        first.close()
+        second.close()
+        time.sleep(0.3)
+        third = ctx.wrap_socket(socket.create_connection(("127.0.0.1", b.listeners["SSL"]), timeout=5),
+                                server_hostname="localhost")
+        third.sendall(api_versions(0))
+        assert len(third.recv(4)) == 4  # the first one's place was freed
+        third.close()
+    finally:
+        b.stop()
+    assert "connection" in (tmp_path / "logs" / "audit" / "audit.log").read_text()

@@ -138,11 +138,22 @@ public final class Broker: FrameHandler, Sendable {
         session.state.withLock {
             if let principal { $0.principal = principal } else { $0.rejected = true }
         }
+        // A certificate principal that belongs to a tenant counts against its connection quotas,
+        // as a SASL login does; an excess connection is closed at its first frame.
+        var refusal: String?
+        if let principal, let tenant = security.tenants.tenant(for: principal, claims: [:]) {
+            let subject = quotas.subject(of: tenant, principal: principal)
+            refusal = quotas.admitConnection(subject, now: Int64(SystemClock.monotonicNs() / 1_000_000))
+            session.state.withLock { s in
+                if refusal == nil { s.countedConnection = subject } else { s.rejected = true }
+            }
+        }
         security.record(AuditEvent(
             kind: .authentication, principal: principal, client: session.info.peerAddress,
-            listener: session.info.listenerName, api: "TLS", decision: principal == nil ? .failure : .success,
+            listener: session.info.listenerName, api: "TLS",
+            decision: principal == nil || refusal != nil ? .failure : .success,
             detail: principal == nil ? "no ssl.principal.mapping.rules rule matches the certificate subject"
-                : "client certificate, \(transport.protocolVersion)"))
+                : refusal ?? "client certificate, \(transport.protocolVersion)"))
     }
 
     public func connectionClosed(_ connection: any ConnectionContext) {
