@@ -315,7 +315,17 @@ def test_schema_subjects_live_in_the_tenants_namespace(tenancy):
     ida = a.register_schema("shared-value", same)
     idb = b.register_schema("shared-value", same)
     assert ida == idb
-    assert a.get_subjects() == ["orders-value", "shared-value"]
+    assert a.get_subjects() == ["orders-value", "shared-value"]  # (checked before the references below)
+    # Schema references name subjects of the tenant's own namespace, and come back in its terms.
+    from confluent_kafka.schema_registry import SchemaReference
+    a.register_schema("customer-value", record("Customer"))
+    with_reference = Schema('{"type":"record","name":"Order2","fields":[{"name":"c","type":"Customer"}]}', "AVRO",
+                            [SchemaReference("Customer", "customer-value", 1)])
+    a.register_schema("order2-value", with_reference)
+    registered = a.get_latest_version("order2-value").schema
+    assert [(r.name, r.subject, r.version) for r in registered.references] == [("Customer", "customer-value", 1)]
+    with pytest.raises(SchemaRegistryError):  # team-b has no customer-value to refer to
+        b.register_schema("order2-value", with_reference)
     # The operator sees the internal subjects.
     subjects = admin.get_subjects()
     assert {PREFIX + "team-a.orders-value", PREFIX + "team-b.orders-value"} <= set(subjects)

@@ -37,11 +37,12 @@ struct RegistryHTTPFront: Sendable {
         let tenant = principal.flatMap { tenants.tenant(for: $0)?.namespace }
         let reservedRefused = !tenants.isEmpty && tenant == nil
             && !(principal.map(authorizer.isSuperUser) ?? false)
+        var body = request.body
         if let tenant {
-            if let refusal = Self.mapIntoTenant(tenant, &path, &query, body: request.body) { return reply(RegistryResponse(refusal)) }
+            Self.mapIntoTenant(tenant, &path, &query, body: &body)
         }
         let registryRequest = RegistryRequest(method: request.method, path: path, query: query,
-                                              contentType: request.header("content-type"), body: request.body)
+                                              contentType: request.header("content-type"), body: body)
         let checkACLs = principal != nil && security.enabled
         let response = service.handle(registryRequest) { operation, resource in
             var aclResource: AclResource
@@ -64,11 +65,11 @@ struct RegistryHTTPFront: Sendable {
         return reply(RegistryResponse(status: response.status, body: tenant.localize(response.body)))
     }
 
-    /// Subjects in the path and the subject filters of the query into the tenant's namespace;
-    /// listings are limited to it. Schema references name subjects inside the body, which is not
-    /// rewritten: a tenant's request with references is refused (docs/UNSUPPORTED.md).
+    /// Subjects in the path, the subject filters of the query and the `subject` of each schema
+    /// reference in the body into the tenant's namespace; listings are limited to it. (Answers are
+    /// mapped back by removing the prefix wherever it appears.)
     static func mapIntoTenant(_ tenant: TenantNamespace, _ path: inout [String], _ query: inout [(name: String, value: String)],
-                              body: [UInt8]) -> RegistryError? {
+                              body: inout [UInt8]) {
         switch (path.first, path.count) {
         case ("subjects", 2...), ("config", 2), ("mode", 2): path[1] = tenant.prefix + path[1]
         case ("compatibility", 3...) where path[1] == "subjects": path[2] = tenant.prefix + path[2]
@@ -80,12 +81,18 @@ struct RegistryHTTPFront: Sendable {
             sawPrefix = true
         }
         if !sawPrefix && path == ["subjects"] { query.append((name: "subjectPrefix", value: tenant.prefix)) }
-        if !body.isEmpty, case .object(let members)? = try? JSONParser().parse(body),
+        // A body that does not parse is left alone: the registry answers it with its own error.
+        if !body.isEmpty, case .object(var members)? = try? JSONParser().parse(body),
            case .array(let references)? = members["references"], !references.isEmpty {
-            return RegistryError(status: 422, code: 42201,
-                                 message: "schema references are not supported for tenants yet")
+            members["references"] = .array(references.map { reference in
+                guard case .object(var fields) = reference, case .string(let subject)? = fields["subject"] else {
+                    return reference
+                }
+                fields["subject"] = .string(tenant.prefix + subject)
+                return .object(fields)
+            })
+            body = Array(JSONValue.object(members).serialized().utf8)
         }
-        return nil
     }
 
     static func aclOperation(_ op: RegistryOperation) -> AclOperation {
