@@ -37,6 +37,9 @@ def secure_broker(tmp_path_factory, dev_certs):
         "ssl.truststore.location": dev_certs / "ca.pem",
         "ssl.client.auth": "requested",
         "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+        # Every test logs in from 127.0.0.1, and some fail on purpose: keep the per-address login
+        # throttle (tested on its own broker below) out of the other tests' way.
+        "sasl.login.failures.free": "1000", "sasl.login.failures.refuse": "2000",
     }).start()
     yield b
     b.stop()
@@ -354,7 +357,9 @@ def oauth_broker(tmp_path_factory, dev_certs):
     base = tmp_path_factory.mktemp("oauth")
     keys = TokenKeys.generate(base / "jwks.json")
     overrides = {"ssl.keystore.location": keystore(dev_certs),
-                 "sasl.enabled.mechanisms": "OAUTHBEARER,SCRAM-SHA-256"}
+                 "sasl.enabled.mechanisms": "OAUTHBEARER,SCRAM-SHA-256",
+                 # bad tokens are refused on purpose, all from 127.0.0.1 (see secure_broker)
+                 "sasl.login.failures.free": "1000", "sasl.login.failures.refuse": "2000"}
     overrides.update(keys.broker_properties())
     b = BrokerProcess(base / "logs", listeners=["SASL_SSL"], overrides=overrides).start()
     yield b, keys
