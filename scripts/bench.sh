@@ -192,10 +192,9 @@ stop_broker
 SEC_LINES=""
 if [ -n "$KBENCH" ]; then
     SEC_PORT=$((PORT + 4))
-    sluice_plain() { "$BIN" "$@"; }
-    sluice_plain certs init --dir "$WORK/certs" >/dev/null
+    "$BIN" certs init --dir "$WORK/certs" >/dev/null
     cat "$WORK/certs/broker-key.pem" "$WORK/certs/broker.pem" >"$WORK/certs/keystore.pem"
-    sluice_plain users add --user bench --password bench-secret --data-dir "$WORK/secdata" >/dev/null
+    "$BIN" users add --user bench --password bench-secret --data-dir "$WORK/secdata" >/dev/null
     "$BIN" serve --override "listeners=PLAINTEXT://127.0.0.1:$PORT,SASL_SSL://127.0.0.1:$SEC_PORT" \
         --override "log.dirs=$WORK/secdata" --override "ssl.keystore.location=$WORK/certs/keystore.pem" \
         >"$WORK/secbroker.log" 2>&1 &

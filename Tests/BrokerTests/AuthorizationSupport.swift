@@ -27,9 +27,7 @@ final class SecuredBroker {
     /// `prepare` runs on the data directory before the broker starts.
     init(policy: String, overrides: [String] = [], authorizer: Bool = true,
          prepare: (String) throws -> Void = { _ in }) throws {
-        var template = Array("/tmp/sluice-authz-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
-        root = String(cString: made)
+        root = makeTemporaryDirectory("authz")
         dataDirectory = root + "/data"
         policyDirectory = root + "/policies"
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)

@@ -143,8 +143,7 @@ import Testing
     }
 
     @Test func operatorOverridesPersistAndWinOverTheFiles() throws {
-        let dir = "/tmp/sluice-quota-test-\(getpid())-\(monotonicMs())"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = makeTemporaryDirectory("quota")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let quotas = BrokerQuotas(directory: dir)
         quotas.setResolver { Self.subject("t", TenantLimits(rates: RateLimits(produceBytesPerSecond: 100)))

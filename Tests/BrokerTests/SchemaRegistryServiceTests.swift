@@ -5,11 +5,6 @@ import SchemaRegistry
 import Testing
 @testable import Broker
 
-private func tempDir() -> String {
-    let path = NSTemporaryDirectory() + "sluice-registry-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 private func makeBroker(_ dir: String) throws -> Broker {
     var config = BrokerConfig()
@@ -46,7 +41,7 @@ private func framed(_ id: Int32, _ payload: [UInt8]) -> [UInt8] {
 
 @Suite(.serialized) struct SchemaRegistryServiceTests {
     @Test func stateIsReplayedFromTheSchemasTopic() throws {
-        let dir = tempDir()
+        let dir = makeTemporaryDirectory("registry")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
             let b = try makeBroker(dir)
@@ -67,7 +62,7 @@ private func framed(_ id: Int32, _ payload: [UInt8]) -> [UInt8] {
     }
 
     @Test func concurrentRegistrationsNeverShareIdsOrVersions() throws {
-        let dir = tempDir()
+        let dir = makeTemporaryDirectory("registry")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let b = try makeBroker(dir)
         defer { b.shutdown() }
@@ -83,7 +78,7 @@ private func framed(_ id: Int32, _ payload: [UInt8]) -> [UInt8] {
     }
 
     @Test func produceValidationInIdAndPayloadModes() throws {
-        let dir = tempDir()
+        let dir = makeTemporaryDirectory("registry")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let b = try makeBroker(dir)
         defer { b.shutdown() }
@@ -112,7 +107,7 @@ private func framed(_ id: Int32, _ payload: [UInt8]) -> [UInt8] {
     }
 
     @Test func keyValidationWithRecordStrategiesAndCompressedBatches() throws {
-        let dir = tempDir()
+        let dir = makeTemporaryDirectory("registry")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let b = try makeBroker(dir)
         defer { b.shutdown() }

@@ -12,7 +12,7 @@ import TLS
 /// client certificate's subject, and refusals.
 @Suite(.serialized) struct TLSNetTests {
     static let certs: String = {
-        let dir = NSTemporaryDirectory() + "sluice-tls-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let dir = makeTemporaryDirectory("tls")
         _ = try? DevCertificates.create(directory: dir, clients: ["alice"])
         let key = (try? String(contentsOfFile: dir + "/broker-key.pem", encoding: .utf8)) ?? ""
         let chain = (try? String(contentsOfFile: dir + "/broker.pem", encoding: .utf8)) ?? ""
@@ -183,8 +183,7 @@ import TLS
     }
 
     @Test func certificateReloadKeepsTheOldContextOnBadFiles() throws {
-        let dir = NSTemporaryDirectory() + "sluice-tls-reload-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = makeTemporaryDirectory("tls-reload")
         let keystore = dir + "/keystore.pem"
         try FileManager.default.copyItem(atPath: Self.certs + "/keystore.pem", toPath: keystore)
         let reloading = try ReloadingTLSContext(TLSServerSettings(certificateChainPath: keystore, privateKeyPath: keystore))

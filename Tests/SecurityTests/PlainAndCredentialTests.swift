@@ -132,14 +132,8 @@ private func plain(_ parts: [[UInt8]]) -> [UInt8] {
     }
 
     @Test func fileRoundTrip() throws {
-        var template = [UInt8]("/tmp/sluice-security-XXXXXX".utf8CString.map { UInt8(bitPattern: $0) })
-        let directory = template.withUnsafeMutableBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { String(cString: mkdtemp($0.baseAddress!)!) }
-        }
-        defer {
-            unlink(directory + "/" + CredentialStore.fileName)
-            rmdir(directory)
-        }
+        let directory = temporaryDirectory()
+        defer { removeDirectory(directory) }
         #expect(try CredentialStore.load(dataDirectory: directory) == CredentialStore())
         var original = store([("alice", "a"), ("CN=svc, O=acme %", "b")])
         try original.setPassword(user: "zed", mechanism: .sha512, password: "z", iterations: 10000)

@@ -717,11 +717,10 @@ final class NetReactor: @unchecked Sendable {
         var offset = skip
         while index < conn.output.count && filled < tlsScratch.count {
             let size = UInt32(conn.output[index].count)
-            let prefix: [UInt8] = [UInt8(truncatingIfNeeded: size >> 24), UInt8(truncatingIfNeeded: size >> 16),
-                                   UInt8(truncatingIfNeeded: size >> 8), UInt8(truncatingIfNeeded: size)]
             if offset < 4 {
                 let take = min(4 - offset, tlsScratch.count - filled)
-                for k in 0..<take { tlsScratch[filled + k] = prefix[offset + k] }
+                // Big-endian size prefix byte `offset + k` (no per-response allocation).
+                for k in 0..<take { tlsScratch[filled + k] = UInt8(truncatingIfNeeded: size >> (8 * (3 - (offset + k)))) }
                 filled += take
                 offset += take
                 if offset < 4 { break }
