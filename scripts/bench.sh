@@ -203,20 +203,40 @@ if [ -n "$KBENCH" ]; then
     N_SEC="${N_SEC:-500000}"
     SASL_X=(-X security.protocol=SASL_SSL -X sasl.mechanism=SCRAM-SHA-256 -X sasl.username=bench
             -X sasl.password=bench-secret -X "ssl.ca.location=$WORK/certs/ca.pem")
-    for listener in plaintext sasl_ssl; do
-        if [ "$listener" = plaintext ]; then b="127.0.0.1:$PORT"; x=(); else b="127.0.0.1:$SEC_PORT"; x=("${SASL_X[@]}"); fi
-        p=$("$KBENCH" produce -b "$b" "${x[@]}" -t "sec-$listener" --create 3 -n "$N_SEC" -s 1024 --acks 1 --max-secs 60 2>/dev/null | grep '^RESULT' || true)
-        c=$("$KBENCH" consume -b "$b" "${x[@]}" -t "sec-$listener" -n "$N_SEC" --max-secs 60 2>/dev/null | grep '^RESULT' || true)
-        record "sec_produce_$listener" "$p"
-        record "sec_consume_$listener" "$c"
+    # Interleaved rounds (the machine's state drifts); each run also records the CPU seconds the
+    # broker and the client (kbench + librdkafka) spent, so the output shows which side pays for TLS.
+    broker_cpu() { awk '{print ($14 + $15) / 100}' "/proc/$BROKER_PID/stat"; }
+    sec_run() {  # sec_run NAME KBENCH-ARGS...
+        local name=$1 before after out
+        shift
+        before=$(broker_cpu)
+        out=$( { TIMEFORMAT='CLIENT_CPU %U %S'; time "$KBENCH" "$@" 2>/dev/null; } 2>&1 )
+        after=$(broker_cpu)
+        record "$name" "$(grep '^RESULT' <<<"$out" | head -1) broker_cpu_s=$(awk -v a="$before" -v b="$after" 'BEGIN {print b - a}') client_cpu_s=$(awk '/^CLIENT_CPU/ {print $2 + $3}' <<<"$out")"
+    }
+    for round in $(seq 1 "${SEC_REPEAT:-3}"); do
+        for listener in plaintext sasl_ssl; do
+            if [ "$listener" = plaintext ]; then b="127.0.0.1:$PORT"; x=(); else b="127.0.0.1:$SEC_PORT"; x=("${SASL_X[@]}"); fi
+            sec_run "sec_produce_$listener" produce -b "$b" "${x[@]}" -t "sec-$listener-$round" --create 3 -n "$N_SEC" -s 1024 --acks 1 --max-secs 60
+            sec_run "sec_consume_$listener" consume -b "$b" "${x[@]}" -t "sec-$listener-$round" -n "$N_SEC" --max-secs 60
+        done
     done
     CONN=$("$ROOT/.venv/bin/python" "$ROOT/scripts/connbench.py" "127.0.0.1:$SEC_PORT" "$WORK/certs/ca.pem" bench bench-secret 5 2 2>&1 | grep '^RESULT' || true)
     stop_broker
-    mbs() { field MB_per_s "$(grep "^$1 " "$RESULTS" | head -1)"; }
-    SEC_LINES=$(awk -v pp="$(mbs sec_produce_plaintext)" -v ps="$(mbs sec_produce_sasl_ssl)" \
-        -v cp="$(mbs sec_consume_plaintext)" -v cs="$(mbs sec_consume_sasl_ssl)" 'BEGIN {
-        printf "kbench 1 KiB acks=1, PLAINTEXT vs SASL_SSL (SCRAM-SHA-256, TLS): produce %.1f vs %.1f MB/s (%.0f%%), consume %.1f vs %.1f MB/s (%.0f%%); target >= 80%%",
-            pp, ps, (pp > 0 ? 100 * ps / pp : 0), cp, cs, (cp > 0 ? 100 * cs / cp : 0) }')
+    sec_median() { grep "^$1 " "$RESULTS" | while read -r l; do field "$2" "$l"; done | median; }
+    sec_line() {  # sec_line produce|consume: medians, ratio, CPU ns per byte on each side
+        local pt ss
+        pt=$(sec_median "sec_$1_plaintext" MB_per_s); ss=$(sec_median "sec_$1_sasl_ssl" MB_per_s)
+        awk -v what="$1" -v pt="$pt" -v ss="$ss" -v n="$N_SEC" \
+            -v pb="$(sec_median "sec_$1_plaintext" broker_cpu_s)" -v sb="$(sec_median "sec_$1_sasl_ssl" broker_cpu_s)" \
+            -v pc="$(sec_median "sec_$1_plaintext" client_cpu_s)" -v sc="$(sec_median "sec_$1_sasl_ssl" client_cpu_s)" 'BEGIN {
+            b = n * 1024
+            printf "%s: PLAINTEXT %.0f MB/s, SASL_SSL %.0f MB/s (%.0f%%); CPU ns/byte broker %.2f -> %.2f, client (librdkafka) %.2f -> %.2f",
+                what, pt, ss, (pt > 0 ? 100 * ss / pt : 0), 1e9 * pb / b, 1e9 * sb / b, 1e9 * pc / b, 1e9 * sc / b }'
+    }
+    SEC_LINES="kbench 1 KiB acks=1, 3 partitions, SCRAM-SHA-256 over TLS 1.3, median of ${SEC_REPEAT:-3} interleaved rounds; target SASL_SSL >= 80% of PLAINTEXT
+  $(sec_line produce)
+  $(sec_line consume)"
     SEC_LINES="$SEC_LINES
 new connections over SASL_SSL (full TLS handshake + SCRAM-SHA-256, Python client, 2 threads): $(field logins_per_s "$CONN") per second"
     echo "  $SEC_LINES" >&2

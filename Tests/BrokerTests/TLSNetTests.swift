@@ -140,6 +140,30 @@ import TLS
         }
     }
 
+    @Test func framesSentAsManySmallRecordsArriveWhole() throws {
+        // librdkafka writes each record value as its own TLS record: a 2 MiB frame in 1 KiB
+        // records (a read turn spans many of them), then a small frame right behind it.
+        let handler = Recorder(responseSize: 0)
+        let server = try start(handler)
+        defer { server.shutdown(gracePeriodMs: 0) }
+        let client = try Client(port: server.boundPorts[0])
+        let big = (0..<(2 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        let size = UInt32(big.count)
+        var wire = [UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff)] + big
+        wire += [0, 0, 0, 3, 7, 8, 9]
+        var offset = 0
+        while offset < wire.count {
+            let piece = min(1024, wire.count - offset)
+            switch wire.withUnsafeBytes({ client.stream.write($0.baseAddress! + offset, piece) }) {
+            case .bytes(let k): offset += k
+            case .wantRead, .wantWrite: continue
+            case .closed, .failed: throw TLSError("write failed")
+            }
+        }
+        #expect(try client.readFrame() == big)
+        #expect(try client.readFrame() == [7, 8, 9])
+    }
+
     @Test func slowReaderGetsEveryByteInOrder() throws {
         // 8 pipelined 1 MiB responses to a client with a small receive buffer that reads late:
         // the server's TLS writes hit wantWrite and resume on EPOLLOUT.

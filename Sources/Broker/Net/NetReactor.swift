@@ -26,6 +26,9 @@ final class NetReactor: @unchecked Sendable {
 
     static let readChunk = 64 * 1024
     static let maxReadsPerTurn = 16  // then yield to other connections (edge-triggered fairness)
+    /// The same turn in bytes for TLS, whose reads return one record (often ~1 KiB from librdkafka,
+    /// which writes each record value as its own TLS record) rather than a socket's worth.
+    static let tlsBytesPerTurn = maxReadsPerTurn * readChunk
     static let maxWriteBatch = 32  // responses per sendmsg
     static let maxEvents = 256
     /// Announced frames up to this size get their whole storage at once; larger ones grow with
@@ -393,15 +396,16 @@ final class NetReactor: @unchecked Sendable {
             conn.stash = []
             conn.stashStart = 0
         }
-        var rounds = 0
+        var spent = 0  // reads (plaintext) or bytes (TLS) this turn
+        let budget = conn.tls == nil ? Self.maxReadsPerTurn : Self.tlsBytesPerTurn
         while conn.readReady && wantsInput(conn) {
-            if rounds == Self.maxReadsPerTurn {
+            if spent >= budget {
                 queueRead(conn)
                 return
             }
-            rounds += 1
             let direct = conn.frameSize - conn.frameFilled >= Self.directReadMinimum
             let n = direct ? readIntoFrame(conn) : transportRead(conn, readBuffer.baseAddress!, readBuffer.count)
+            spent += conn.tls == nil ? 1 : max(n, 1)
             if direct && n > 0 {
                 if conn.isClosed { return }
                 continue

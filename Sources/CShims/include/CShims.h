@@ -30,4 +30,8 @@ void sluice_ignore_sigpipe(void);
 int sluice_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 void sluice_set_thread_name(const char *name);
 
+/// mallopt's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD (malloc.h is not in Swift's Glibc module);
+/// returns 1 when glibc took both.
+int sluice_malloc_keep_freed(int mmap_threshold, int trim_threshold);
+
 #endif
