@@ -214,29 +214,37 @@ if [ -n "$KBENCH" ]; then
         after=$(broker_cpu)
         record "$name" "$(grep '^RESULT' <<<"$out" | head -1) broker_cpu_s=$(awk -v a="$before" -v b="$after" 'BEGIN {print b - a}') client_cpu_s=$(awk '/^CLIENT_CPU/ {print $2 + $3}' <<<"$out")"
     }
+    # Uncompressed (the clients' default) and lz4 (common in production): librdkafka writes one
+    # TLS record per buffer slice, so uncompressed records cost it a record each; a compressed
+    # batch is one slice (docs/BENCHMARKS.md).
     for round in $(seq 1 "${SEC_REPEAT:-3}"); do
-        for listener in plaintext sasl_ssl; do
-            if [ "$listener" = plaintext ]; then b="127.0.0.1:$PORT"; x=(); else b="127.0.0.1:$SEC_PORT"; x=("${SASL_X[@]}"); fi
-            sec_run "sec_produce_$listener" produce -b "$b" "${x[@]}" -t "sec-$listener-$round" --create 3 -n "$N_SEC" -s 1024 --acks 1 --max-secs 60
-            sec_run "sec_consume_$listener" consume -b "$b" "${x[@]}" -t "sec-$listener-$round" -n "$N_SEC" --max-secs 60
+        for codec in none lz4; do
+            for listener in plaintext sasl_ssl; do
+                if [ "$listener" = plaintext ]; then b="127.0.0.1:$PORT"; x=(); else b="127.0.0.1:$SEC_PORT"; x=("${SASL_X[@]}"); fi
+                sec_run "sec_produce_${codec}_$listener" produce -b "$b" "${x[@]}" -t "sec-$codec-$listener-$round" --create 3 \
+                    -n "$N_SEC" -s 1024 --acks 1 --compression "$codec" --max-secs 60
+                sec_run "sec_consume_${codec}_$listener" consume -b "$b" "${x[@]}" -t "sec-$codec-$listener-$round" -n "$N_SEC" --max-secs 60
+            done
         done
     done
     CONN=$("$ROOT/.venv/bin/python" "$ROOT/scripts/connbench.py" "127.0.0.1:$SEC_PORT" "$WORK/certs/ca.pem" bench bench-secret 5 2 2>&1 | grep '^RESULT' || true)
     stop_broker
     sec_median() { grep "^$1 " "$RESULTS" | while read -r l; do field "$2" "$l"; done | median; }
-    sec_line() {  # sec_line produce|consume: medians, ratio, CPU ns per byte on each side
-        local pt ss
-        pt=$(sec_median "sec_$1_plaintext" MB_per_s); ss=$(sec_median "sec_$1_sasl_ssl" MB_per_s)
-        awk -v what="$1" -v pt="$pt" -v ss="$ss" -v n="$N_SEC" \
-            -v pb="$(sec_median "sec_$1_plaintext" broker_cpu_s)" -v sb="$(sec_median "sec_$1_sasl_ssl" broker_cpu_s)" \
-            -v pc="$(sec_median "sec_$1_plaintext" client_cpu_s)" -v sc="$(sec_median "sec_$1_sasl_ssl" client_cpu_s)" 'BEGIN {
+    sec_line() {  # sec_line produce|consume none|lz4: medians, ratio, CPU ns per byte on each side
+        local pt ss k="$1_$2"
+        pt=$(sec_median "sec_${k}_plaintext" MB_per_s); ss=$(sec_median "sec_${k}_sasl_ssl" MB_per_s)
+        awk -v what="$1 ($2)" -v pt="$pt" -v ss="$ss" -v n="$N_SEC" \
+            -v pb="$(sec_median "sec_${k}_plaintext" broker_cpu_s)" -v sb="$(sec_median "sec_${k}_sasl_ssl" broker_cpu_s)" \
+            -v pc="$(sec_median "sec_${k}_plaintext" client_cpu_s)" -v sc="$(sec_median "sec_${k}_sasl_ssl" client_cpu_s)" 'BEGIN {
             b = n * 1024
-            printf "%s: PLAINTEXT %.0f MB/s, SASL_SSL %.0f MB/s (%.0f%%); CPU ns/byte broker %.2f -> %.2f, client (librdkafka) %.2f -> %.2f",
-                what, pt, ss, (pt > 0 ? 100 * ss / pt : 0), 1e9 * pb / b, 1e9 * sb / b, 1e9 * pc / b, 1e9 * sc / b }'
+            printf "%-17s PLAINTEXT %.0f MB/s, SASL_SSL %.0f MB/s (%.0f%%); CPU ns/byte broker %.2f -> %.2f, client (librdkafka) %.2f -> %.2f",
+                what ":", pt, ss, (pt > 0 ? 100 * ss / pt : 0), 1e9 * pb / b, 1e9 * sb / b, 1e9 * pc / b, 1e9 * sc / b }'
     }
     SEC_LINES="kbench 1 KiB acks=1, 3 partitions, SCRAM-SHA-256 over TLS 1.3, median of ${SEC_REPEAT:-3} interleaved rounds; target SASL_SSL >= 80% of PLAINTEXT
-  $(sec_line produce)
-  $(sec_line consume)"
+  $(sec_line produce none)
+  $(sec_line consume none)
+  $(sec_line produce lz4)
+  $(sec_line consume lz4)"
     SEC_LINES="$SEC_LINES
 new connections over SASL_SSL (full TLS handshake + SCRAM-SHA-256, Python client, 2 threads): $(field logins_per_s "$CONN") per second"
     echo "  $SEC_LINES" >&2
