@@ -37,11 +37,13 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "LogStore", dependencies: ["KafkaProtocol", "Compression", "CShims"],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "KafkaClient", dependencies: ["KafkaProtocol", "Security", "TLS"],
+        // Java-properties text (server.properties, client --command-config files).
+        .target(name: "Properties", swiftSettings: strict),
+        .target(name: "KafkaClient", dependencies: ["KafkaProtocol", "Properties", "Security", "TLS"],
                 exclude: ["README.md"], swiftSettings: strict),
         // OpenSSL TLS on non-blocking sockets: contexts from PEM files, one stream per connection.
         .target(name: "TLS", dependencies: ["COpenSSL"], exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims", "Security", "TLS", "SchemaRegistry", "HTTPServer"],
+        .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims", "Properties", "Security", "TLS", "SchemaRegistry", "HTTPServer"],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // A small blocking HTTP/1.1 server (schema registry, metrics) with a transport seam for TLS.
@@ -60,6 +62,6 @@ let package = Package(
         .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], swiftSettings: strict),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient", "Security", "TLS", "SchemaRegistry", "HTTPServer", "Compression"], swiftSettings: strict),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient", "Properties", "Security", "TLS", "SchemaRegistry", "HTTPServer", "Compression"], swiftSettings: strict),
     ]
 )

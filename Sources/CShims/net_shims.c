@@ -14,3 +14,5 @@ void sluice_set_thread_name(const char *name) { pthread_setname_np(pthread_self(
 int sluice_malloc_keep_freed(int mmap_threshold, int trim_threshold) {
     return mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1 && mallopt(M_TRIM_THRESHOLD, trim_threshold) == 1;
 }
+
+void sluice_malloc_trim(void) { (void)malloc_trim(0); }

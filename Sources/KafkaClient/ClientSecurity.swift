@@ -1,4 +1,5 @@
 import Foundation
+import Properties
 import Security
 import TLS
 
@@ -20,21 +21,18 @@ public struct ClientSecurity: Sendable {
     public var usesTLS: Bool { protocolName == "SSL" || protocolName == "SASL_SSL" }
     public var usesSASL: Bool { protocolName == "SASL_PLAINTEXT" || protocolName == "SASL_SSL" }
 
-    /// Parses Java-properties text; unknown keys are ignored (the file may serve other tools too).
+    /// Parses Java-properties text (line continuations and escapes included, so a multi-line
+    /// `sasl.jaas.config` works); unknown keys are ignored (the file may serve other tools too).
     public static func parse(properties text: String, source: String) throws(ClientError) -> ClientSecurity {
         var security = ClientSecurity()
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
-            guard let eq = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
-                throw .unsupported("\(source):\(index + 1): expected key=value")
-            }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-            switch key {
+        let properties: [JavaProperty]
+        do { properties = try JavaProperties.parse(text) } catch { throw .unsupported("\(source):\(error.line): \(error.reason)") }
+        for property in properties {
+            let value = property.value.trimmingCharacters(in: .whitespaces)
+            switch property.key {
             case "security.protocol":
                 guard ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"].contains(value.uppercased()) else {
-                    throw .unsupported("\(source):\(index + 1): unknown security.protocol \(value)")
+                    throw .unsupported("\(source):\(property.line): unknown security.protocol \(value)")
                 }
                 security.protocolName = value.uppercased()
             case "sasl.mechanism", "sasl.mechanisms": security.mechanism = value.uppercased()

@@ -1,5 +1,7 @@
 // Broker configuration: Kafka-style properties parsing with line-numbered errors, validation of
 // broker and topic keys, and the precedence of topic overrides over broker defaults.
+import KafkaClient
+import Properties
 import Testing
 @testable import Broker
 
@@ -20,6 +22,27 @@ import Testing
         #expect(config.listenerSpecs == [ListenerSpec(name: "PLAINTEXT", host: "0.0.0.0", port: 9093)])
         #expect(config.advertisedSpecs.first?.host == "127.0.0.1")
         #expect(config.retentionMs == 1000)
+        let crlf = try BrokerConfig.parse(properties: "num.partitions=4\r\nlog.retention.ms=5\r\n", source: "dos.properties")
+        #expect(crlf.int("num.partitions") == 4 && crlf.retentionMs == 5)
+    }
+
+    @Test func clientCommandConfigReadsJavaPropertiesLikeTheBroker() throws {
+        // Kafka's client.properties shape: a multi-line sasl.jaas.config, an escaped ':' in a
+        // value, `key value` separators and CRLF line ends.
+        let text = "security.protocol SASL_SSL\r\n"
+            + "sasl.mechanism=SCRAM-SHA-256\r\n"
+            + "ssl.truststore.location=/certs/ca\\:1.pem\r\n"
+            + "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \\\r\n"
+            + "    username=\"team-a-app\" \\\r\n"
+            + "    password=\"team-a-app-secret\";\r\n"
+        let security = try ClientSecurity.parse(properties: text, source: "client.properties")
+        #expect(security.protocolName == "SASL_SSL" && security.mechanism == "SCRAM-SHA-256")
+        #expect(security.caFile == "/certs/ca:1.pem")
+        #expect(security.username == "team-a-app" && security.password == "team-a-app-secret")
+        #expect(throws: ClientError.self) { try ClientSecurity.parse(properties: "a=b\njust-a-key\n", source: "c") }
+        #expect(throws: JavaPropertiesError(line: 2, reason: "expected key=value, got 'just-a-key'")) {
+            try JavaProperties.parse("a=b\njust-a-key\n")
+        }
     }
 
     @Test func unknownPropertyNamesTheLine() {

@@ -1,3 +1,4 @@
+import Properties
 import Foundation
 
 /// A listener from `listeners` / `advertised.listeners`, Kafka style: `NAME://host:port`.
@@ -178,8 +179,10 @@ public struct BrokerConfig: Sendable {
     /// Parses Java-properties text. Errors name the line: "server.properties:12: unknown property 'x'".
     public static func parse(properties text: String, source: String = "properties") throws(ConfigError) -> BrokerConfig {
         var config = BrokerConfig()
-        for (lineNumber, key, value) in try PropertiesParser.parse(text, source: source) {
-            try config.set(key, value, location: "\(source):\(lineNumber)")
+        let properties: [JavaProperty]
+        do { properties = try JavaProperties.parse(text) } catch { throw ConfigError("\(source):\(error.line): \(error.reason)") }
+        for property in properties {
+            try config.set(property.key, property.value, location: "\(source):\(property.line)")
         }
         try config.checkConsistency()
         return config
@@ -310,83 +313,5 @@ public struct BrokerConfig: Sendable {
             if let v = explicit[synonym] { return (v, .staticBroker) }
             return (definition.defaultValue ?? "", .default)
         }
-    }
-}
-
-/// Java-properties reading: `key=value`, `key: value` or `key value`; `#`/`!` comments;
-/// backslash line continuations and escapes.
-enum PropertiesParser {
-    static func parse(_ text: String, source: String) throws(ConfigError) -> [(Int, String, String)] {
-        var result: [(Int, String, String)] = []
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
-        }
-        var index = 0
-        while index < lines.count {
-            let startLine = index + 1
-            var logical = lines[index].trimmingCharacters(in: .whitespaces)
-            index += 1
-            if logical.isEmpty || logical.hasPrefix("#") || logical.hasPrefix("!") { continue }
-            while endsWithContinuation(logical) && index < lines.count {
-                logical.removeLast()
-                logical += lines[index].trimmingCharacters(in: .whitespaces)
-                index += 1
-            }
-            // Split at the first unescaped '=', ':' or whitespace.
-            var key = ""
-            var chars = Array(logical)
-            var i = 0
-            var escaped = false
-            while i < chars.count {
-                let c = chars[i]
-                if escaped {
-                    key.append(c)
-                    escaped = false
-                } else if c == "\\" {
-                    escaped = true
-                } else if c == "=" || c == ":" || c == " " || c == "\t" {
-                    break
-                } else {
-                    key.append(c)
-                }
-                i += 1
-            }
-            if i >= chars.count {
-                throw ConfigError("\(source):\(startLine): expected key=value, got '\(logical)'")
-            }
-            // Skip whitespace, then at most one separator, then whitespace.
-            while i < chars.count && (chars[i] == " " || chars[i] == "\t") { i += 1 }
-            if i < chars.count && (chars[i] == "=" || chars[i] == ":") { i += 1 }
-            while i < chars.count && (chars[i] == " " || chars[i] == "\t") { i += 1 }
-            chars = Array(chars[i...])
-            var value = ""
-            var j = 0
-            while j < chars.count {
-                if chars[j] == "\\" && j + 1 < chars.count {
-                    let n = chars[j + 1]
-                    switch n {
-                    case "t": value.append("\t")
-                    case "n": value.append("\n")
-                    case "r": value.append("\r")
-                    default: value.append(n)
-                    }
-                    j += 2
-                } else {
-                    value.append(chars[j])
-                    j += 1
-                }
-            }
-            if key.isEmpty { throw ConfigError("\(source):\(startLine): empty property name") }
-            result.append((startLine, key, value))
-        }
-        return result
-    }
-
-    static func endsWithContinuation(_ s: String) -> Bool {
-        var count = 0
-        for c in s.reversed() {
-            if c == "\\" { count += 1 } else { break }
-        }
-        return count % 2 == 1
     }
 }

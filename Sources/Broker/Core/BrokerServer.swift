@@ -66,8 +66,13 @@ public final class BrokerServer: Sendable {
         }
         let intervalMs = max(10, min(broker.config.int64("log.flush.scheduler.interval.ms"), 1000))
         let thread = Thread { [self] in
+            var lastTrimNs = SystemClock.monotonicNs()
             while !stopping.load(ordering: .acquiring) {
                 broker.tick()
+                if ProcessMemory.isKeepingFreedMemory && SystemClock.monotonicNs() - lastTrimNs >= 1_000_000_000 {
+                    ProcessMemory.releaseFreeMemory()
+                    lastTrimNs = SystemClock.monotonicNs()
+                }
                 if let tls, case (let reloaded, let error) = tls.reloadIfChanged() {
                     if reloaded { FileHandle.standardError.write(Data("sluice: TLS certificates reloaded\n".utf8)) }
                     if let error {

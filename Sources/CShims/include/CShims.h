@@ -33,5 +33,7 @@ void sluice_set_thread_name(const char *name);
 /// mallopt's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD (malloc.h is not in Swift's Glibc module);
 /// returns 1 when glibc took both.
 int sluice_malloc_keep_freed(int mmap_threshold, int trim_threshold);
+/// malloc_trim(0): gives free heap pages back to the kernel.
+void sluice_malloc_trim(void);
 
 #endif
