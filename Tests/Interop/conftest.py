@@ -120,3 +120,11 @@ def dev_certs(tmp_path_factory):
     directory = tmp_path_factory.mktemp("certs")
     sluice("certs", "init", "--dir", str(directory), "--client", "alice", "--client", "bob")
     return directory
+
+
+def keystore(certs):
+    """KIP-651 PEM keystore: the broker's key followed by its certificate chain."""
+    path = certs / "broker-keystore.pem"
+    if not path.exists():
+        path.write_bytes((certs / "broker-key.pem").read_bytes() + (certs / "broker.pem").read_bytes())
+    return path

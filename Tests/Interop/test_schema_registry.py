@@ -17,7 +17,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from conftest import SLUICE_BIN, BrokerProcess, free_port, unique  # noqa: F401 (dev_certs is a fixture)
+from conftest import SLUICE_BIN, BrokerProcess, free_port, keystore, unique  # noqa: F401 (dev_certs is a fixture)
 
 CT = {"Content-Type": "application/vnd.schemaregistry.v1+json"}
 
@@ -385,16 +385,13 @@ def test_https_listener_and_bearer_tokens(tmp_path, dev_certs):
     """https:// listeners use the broker's PEM keystore; with authentication on, Bearer tokens are
     checked by the OAUTHBEARER validator against the JWKS file."""
     from jwt_tokens import TokenKeys
-    keystore = dev_certs / "broker-keystore.pem"
-    if not keystore.exists():
-        keystore.write_bytes((dev_certs / "broker-key.pem").read_bytes() + (dev_certs / "broker.pem").read_bytes())
     keys = TokenKeys.generate(tmp_path / "jwks.json")
     port = free_port()
     data = tmp_path / "logs"
     subprocess.run([SLUICE_BIN, "users", "add", "--user", "carol", "--password", "carol-pw", "--data-dir", str(data)], check=True)
     b = RegistryBroker(data, {"schema.registry.listeners": f"https://127.0.0.1:{port}",
                               "schema.registry.authentication.method": "BASIC",
-                              "ssl.keystore.location": str(keystore), **keys.broker_properties()}).start()
+                              "ssl.keystore.location": str(keystore(dev_certs)), **keys.broker_properties()}).start()
     try:
         url = f"https://localhost:{port}"
         ca = str(dev_certs / "ca.pem")

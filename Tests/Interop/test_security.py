@@ -12,19 +12,11 @@ import pytest
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import BrokerProcess, sluice, unique
+from conftest import BrokerProcess, keystore, sluice, unique
 from kafka_wire import RawConnection, api_versions, string16
 
 PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret"}
 MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
-
-
-def keystore(certs):
-    """KIP-651 PEM keystore: the broker's key followed by its certificate chain."""
-    path = certs / "broker-keystore.pem"
-    if not path.exists():
-        path.write_bytes((certs / "broker-key.pem").read_bytes() + (certs / "broker.pem").read_bytes())
-    return path
 
 
 @pytest.fixture(scope="module")
