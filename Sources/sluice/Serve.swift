@@ -17,7 +17,6 @@ enum Serve {
             config = try BrokerConfig.parse(properties: text, source: path)
         }
         try config.apply(overrides: options.all("override"))
-        ProcessMemory.keepFreedMemoryMapped()
         SignalWaiter.blockTerminationSignals()
         let server = try BrokerServer(config: config)
         try server.start()

@@ -141,6 +141,9 @@ func run() throws {
         exit(2)
     }
     args = args.dropFirst()
+    // The broker and the CLI's clients alike build a buffer of a megabyte or more per request or
+    // fetch; without this each one faulted in fresh pages (`sluice bench consume` ran at a third).
+    ProcessMemory.keepFreedMemoryMapped()
     switch command {
     case "serve":
         try Serve.run(try Options(args))
