@@ -77,6 +77,7 @@ start_broker() {
 sluice() { "$BIN" "$@" --bootstrap-server "$BOOT"; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 median() { sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "-"}'; }
+median_of() { grep "^$1 " "$RESULTS" | while read -r l; do field "$2" "$l"; done | median; }  # NAME FIELD
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$BROKER_PID/status"; }
 
 # record NAME RESULT-line: keeps the line for the table
@@ -205,7 +206,7 @@ if [ -n "$KBENCH" ]; then
             -X sasl.password=bench-secret -X "ssl.ca.location=$WORK/certs/ca.pem")
     # Interleaved rounds (the machine's state drifts); each run also records the CPU seconds the
     # broker and the client (kbench + librdkafka) spent, so the output shows which side pays for TLS.
-    broker_cpu() { awk '{print ($14 + $15) / 100}' "/proc/$BROKER_PID/stat"; }
+    broker_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$BROKER_PID/stat"; }
     sec_run() {  # sec_run NAME KBENCH-ARGS...
         local name=$1 before after out
         shift
@@ -229,13 +230,12 @@ if [ -n "$KBENCH" ]; then
     done
     CONN=$("$ROOT/.venv/bin/python" "$ROOT/scripts/connbench.py" "127.0.0.1:$SEC_PORT" "$WORK/certs/ca.pem" bench bench-secret 5 2 2>&1 | grep '^RESULT' || true)
     stop_broker
-    sec_median() { grep "^$1 " "$RESULTS" | while read -r l; do field "$2" "$l"; done | median; }
     sec_line() {  # sec_line produce|consume none|lz4: medians, ratio, CPU ns per byte on each side
         local pt ss k="$1_$2"
-        pt=$(sec_median "sec_${k}_plaintext" MB_per_s); ss=$(sec_median "sec_${k}_sasl_ssl" MB_per_s)
+        pt=$(median_of "sec_${k}_plaintext" MB_per_s); ss=$(median_of "sec_${k}_sasl_ssl" MB_per_s)
         awk -v what="$1 ($2)" -v pt="$pt" -v ss="$ss" -v n="$N_SEC" \
-            -v pb="$(sec_median "sec_${k}_plaintext" broker_cpu_s)" -v sb="$(sec_median "sec_${k}_sasl_ssl" broker_cpu_s)" \
-            -v pc="$(sec_median "sec_${k}_plaintext" client_cpu_s)" -v sc="$(sec_median "sec_${k}_sasl_ssl" client_cpu_s)" 'BEGIN {
+            -v pb="$(median_of "sec_${k}_plaintext" broker_cpu_s)" -v sb="$(median_of "sec_${k}_sasl_ssl" broker_cpu_s)" \
+            -v pc="$(median_of "sec_${k}_plaintext" client_cpu_s)" -v sc="$(median_of "sec_${k}_sasl_ssl" client_cpu_s)" 'BEGIN {
             b = n * 1024
             printf "%-17s PLAINTEXT %.0f MB/s, SASL_SSL %.0f MB/s (%.0f%%); CPU ns/byte broker %.2f -> %.2f, client (librdkafka) %.2f -> %.2f",
                 what ":", pt, ss, (pt > 0 ? 100 * ss / pt : 0), 1e9 * pb / b, 1e9 * sb / b, 1e9 * pc / b, 1e9 * sc / b }'
@@ -262,9 +262,9 @@ echo "Sluice bench  $(date -u +%Y-%m-%dT%H:%MZ)  $(nproc) cores  commit $(git re
 printf '%-26s %14s %10s %10s %10s\n' "test (sluice bench)" records/s MB/s p99_ms target
 row() { # name target
     local rps mbs p99
-    rps=$(grep "^$1 " "$RESULTS" | while read -r l; do field records_per_s "$l"; done | median)
-    mbs=$(grep "^$1 " "$RESULTS" | while read -r l; do field MB_per_s "$l"; done | median)
-    p99=$(grep "^$1 " "$RESULTS" | while read -r l; do field latency_p99_ms "$l"; done | median)
+    rps=$(median_of "$1" records_per_s)
+    mbs=$(median_of "$1" MB_per_s)
+    p99=$(median_of "$1" latency_p99_ms)
     printf '%-26s %14s %10s %10s %10s\n' "$1" "$rps" "$mbs" "${p99:--}" "$2"
 }
 row p1k_acks1 ">=400 MB/s"

@@ -26,7 +26,7 @@ public struct ClientSecurity: Sendable {
     public static func parse(properties text: String, source: String) throws(ClientError) -> ClientSecurity {
         var security = ClientSecurity()
         let properties: [JavaProperty]
-        do { properties = try JavaProperties.parse(text) } catch { throw .unsupported("\(source):\(error.line): \(error.reason)") }
+        do { properties = try JavaProperties.parse(text) } catch { throw .unsupported(error.located(in: source)) }
         for property in properties {
             let value = property.value.trimmingCharacters(in: .whitespaces)
             switch property.key {

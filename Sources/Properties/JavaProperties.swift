@@ -13,6 +13,9 @@ public struct JavaPropertiesError: Error, Equatable, Sendable, CustomStringConve
     public let reason: String
     public var description: String { "line \(line): \(reason)" }
 
+    /// "file:12: reason", the form both the broker and the clients report.
+    public func located(in source: String) -> String { "\(source):\(line): \(reason)" }
+
     public init(line: Int, reason: String) {
         self.line = line
         self.reason = reason

@@ -180,7 +180,7 @@ public struct BrokerConfig: Sendable {
     public static func parse(properties text: String, source: String = "properties") throws(ConfigError) -> BrokerConfig {
         var config = BrokerConfig()
         let properties: [JavaProperty]
-        do { properties = try JavaProperties.parse(text) } catch { throw ConfigError("\(source):\(error.line): \(error.reason)") }
+        do { properties = try JavaProperties.parse(text) } catch { throw ConfigError(error.located(in: source)) }
         for property in properties {
             try config.set(property.key, property.value, location: "\(source):\(property.line)")
         }

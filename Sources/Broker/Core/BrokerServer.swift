@@ -69,7 +69,7 @@ public final class BrokerServer: Sendable {
             var lastTrimNs = SystemClock.monotonicNs()
             while !stopping.load(ordering: .acquiring) {
                 broker.tick()
-                if ProcessMemory.isKeepingFreedMemory && SystemClock.monotonicNs() - lastTrimNs >= 1_000_000_000 {
+                if SystemClock.monotonicNs() - lastTrimNs >= 1_000_000_000 {
                     ProcessMemory.releaseFreeMemory()
                     lastTrimNs = SystemClock.monotonicNs()
                 }
