@@ -69,7 +69,12 @@ enum Acls {
         let superUsers = Set(options.all("super-user"))
         switch sub {
         case "lint":
-            let findings = policy.lint(superUsers: superUsers)
+            var tenants = TenantSet()
+            switch TenantSet.load(directory: directory, superUsers: superUsers.union(policy.superUserRefs.keys)) {
+            case .success(let loaded): tenants = loaded
+            case .failure(let errors): throw CLIError("tenant errors:\n\(errors.description)")
+            }
+            let findings = policy.lint(superUsers: superUsers, tenants: tenants)
             for finding in findings { print(finding.description) }
             print("\(directory): \(policy.rules.count) rules, \(findings.count) findings")
         case "explain":

@@ -170,3 +170,34 @@ let transactionalIdDenied = KafkaError.transactionalIdAuthorizationFailed.rawVal
 func operationBits(_ operations: AclOperation...) -> Int32 {
     operations.reduce(0) { $0 | (Int32(1) << Int32($1.rawValue)) }
 }
+
+/// An AlterUserScramCredentials upsertion as a client builds it (the salted password derived here).
+func scramUpsertion(_ user: String, _ mechanism: ScramMechanism, _ password: String, iterations: Int = 4096,
+                    mechanismType: Int8? = nil) -> AlterUserScramCredentialsRequest.ScramCredentialUpsertion {
+    var u = AlterUserScramCredentialsRequest.ScramCredentialUpsertion()
+    u.name = user
+    u.mechanism = mechanismType ?? mechanism.kafkaType
+    u.iterations = Int32(iterations)
+    u.salt = CredentialStore.randomSalt()
+    u.saltedPassword = CredentialStore.hashPassword(mechanism: mechanism, password: password, salt: u.salt,
+                                                    iterations: max(iterations, 1))
+    return u
+}
+
+func scramDeletion(_ user: String, _ mechanism: Int8) -> AlterUserScramCredentialsRequest.ScramCredentialDeletion {
+    var d = AlterUserScramCredentialsRequest.ScramCredentialDeletion()
+    d.name = user
+    d.mechanism = mechanism
+    return d
+}
+
+/// DescribeUserScramCredentials for `users` (nil: every user).
+func describeScram(_ connection: KafkaConnection, _ users: [String]?) throws -> DescribeUserScramCredentialsResponse {
+    var request = DescribeUserScramCredentialsRequest()
+    request.users = users.map { $0.map { name in
+        var user = DescribeUserScramCredentialsRequest.UserName()
+        user.name = name
+        return user
+    } }
+    return try connection.roundTrip(request)
+}

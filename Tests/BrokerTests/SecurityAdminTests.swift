@@ -131,46 +131,20 @@ import Testing
     @Test func scramCredentialApisDescribeAlterPersistAndApplyToTheNextLogin() throws {
         let b = try SecuredBroker(policy: "allow User:alice describe cluster\nallow User:bob alter cluster")
         let alice = try b.connect("alice")
-        func describe(_ connection: KafkaConnection, _ users: [String]?) throws -> DescribeUserScramCredentialsResponse {
-            var request = DescribeUserScramCredentialsRequest()
-            request.users = users.map { $0.map { name in
-                var user = DescribeUserScramCredentialsRequest.UserName()
-                user.name = name
-                return user
-            } }
-            return try connection.roundTrip(request)
-        }
-        let everyone = try describe(alice, nil)
+        let everyone = try describeScram(alice, nil)
         #expect(everyone.errorCode == 0 && everyone.results.map(\.user) == SecuredBroker.users.sorted())
         #expect(everyone.results[0].credentialInfos.map { "\($0.mechanism)/\($0.iterations)" } == ["1/4096", "2/4096"])
-        let some = try describe(alice, ["alice", "nobody", "bob", "bob"])
+        let some = try describeScram(alice, ["alice", "nobody", "bob", "bob"])
         #expect(some.results.map(\.user) == ["alice", "nobody", "bob"])
         #expect(some.results.map(\.errorCode) == [0, KafkaError.resourceNotFound.rawValue,
                                                   KafkaError.duplicateResource.rawValue])
-        let refused = try describe(try b.connect("carol"), ["alice"])
+        let refused = try describeScram(try b.connect("carol"), ["alice"])
         #expect(refused.errorCode == clusterDenied && refused.results.map(\.errorCode) == [clusterDenied])
 
-        func upsertion(_ user: String, _ mechanism: ScramMechanism, _ password: String, iterations: Int = 4096,
-                       mechanismType: Int8? = nil) -> AlterUserScramCredentialsRequest.ScramCredentialUpsertion {
-            var u = AlterUserScramCredentialsRequest.ScramCredentialUpsertion()
-            u.name = user
-            u.mechanism = mechanismType ?? mechanism.kafkaType
-            u.iterations = Int32(iterations)
-            u.salt = CredentialStore.randomSalt()
-            u.saltedPassword = CredentialStore.hashPassword(mechanism: mechanism, password: password, salt: u.salt,
-                                                            iterations: max(iterations, 1))
-            return u
-        }
-        func deletion(_ user: String, _ mechanism: Int8) -> AlterUserScramCredentialsRequest.ScramCredentialDeletion {
-            var d = AlterUserScramCredentialsRequest.ScramCredentialDeletion()
-            d.name = user
-            d.mechanism = mechanism
-            return d
-        }
         var alter = AlterUserScramCredentialsRequest()
-        alter.upsertions = [upsertion("dave", .sha256, "dave-pw"), upsertion("erin", .sha256, "x", iterations: 1000),
-                            upsertion("frank", .sha256, "x", mechanismType: 0), upsertion("gina", .sha256, "x")]
-        alter.deletions = [deletion("alice", 2), deletion("nobody", 1), deletion("gina", 1)]
+        alter.upsertions = [scramUpsertion("dave", .sha256, "dave-pw"), scramUpsertion("erin", .sha256, "x", iterations: 1000),
+                            scramUpsertion("frank", .sha256, "x", mechanismType: 0), scramUpsertion("gina", .sha256, "x")]
+        alter.deletions = [scramDeletion("alice", 2), scramDeletion("nobody", 1), scramDeletion("gina", 1)]
         let altered: AlterUserScramCredentialsResponse = try b.connect("bob").roundTrip(alter)
         let codes = Dictionary(uniqueKeysWithValues: altered.results.map { ($0.user, $0.errorCode) })
         #expect(codes == ["dave": 0, "erin": KafkaError.unacceptableCredential.rawValue,

@@ -21,7 +21,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from conftest import BrokerProcess, free_port, sluice
 
-USERS = ["admin", "a-app", "b-app", "outsider", "c-app"]
+USERS = ["admin", "a-app", "b-app", "outsider", "c-app", "a-ops"]
 
 POLICY = """\
 super User:admin
@@ -34,6 +34,10 @@ allow User:b-app    all               topic:*
 allow User:b-app    all               group:*
 allow User:b-app    idempotent-write  cluster
 allow User:c-app    all               topic:*
+# A tenant member holding every permission a rule can grant: still bounded by its tenant.
+allow User:a-ops    all               cluster
+allow User:a-ops    all               topic:*
+allow User:a-ops    all               group:*
 allow User:a-app    all               subject:*
 allow User:b-app    all               subject:*
 # Outside tenancy: even "everything" never reaches the reserved internal form.
@@ -44,6 +48,7 @@ allow User:outsider all               group:*
 TENANTS = """\
 tenant team-a
   member User:a-app
+  member User:a-ops
   quota  produce-byte-rate 8MiB
 tenant team-b
   member User:b-app
@@ -402,10 +407,47 @@ def test_acl_apis_stay_within_the_tenant(tenancy):
     everything = ACLFilter(None, None, ACLOperation.ANY, ACLPermissionType.ANY,
                            ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY))
     acls, error = admin.describe_acls(everything)
-    assert {acl.principal for acl in acls} == {"User:a-app"}
+    assert {acl.principal for acl in acls} == {"User:a-app", "User:a-ops"}
     assert any(acl.resource_pattern.resource_name == "reports" for acl in acls)
     admin.close()
     operator = kp_admin(tenancy, "admin")
     acls, error = operator.describe_acls(everything)
     assert {"User:a-app", "User:b-app", "User:outsider"} <= {acl.principal for acl in acls}
     operator.close()
+
+
+def test_a_member_with_every_cluster_permission_stays_in_its_tenant(tenancy):
+    """The take-over of issue 11: a tenant member with `all` on the cluster resets the super user's
+    password. Refused now: a member changes only its own credentials, sees only its own user, and
+    never reads or changes broker configs; the operator still logs in with its own password."""
+    from confluent_kafka.admin import (ConfigResource, ResourceType as ConfigType, ScramCredentialInfo,
+                                       ScramMechanism, UserScramCredentialUpsertion)
+    member = AdminClient(conf(tenancy, "a-ops"))
+    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 4096)
+    futures = member.alter_user_scram_credentials([
+        UserScramCredentialUpsertion("admin", info, b"taken-over"),
+        UserScramCredentialUpsertion("b-app", info, b"taken-over"),
+        UserScramCredentialUpsertion("a-ops", info, password("a-ops").encode()),
+    ])
+    for user in ("admin", "b-app"):
+        with pytest.raises(KafkaException) as refused:
+            futures[user].result(timeout=10)
+        assert refused.value.args[0].code() == KafkaError.CLUSTER_AUTHORIZATION_FAILED
+    futures["a-ops"].result(timeout=10)
+    # The operator logs in with its password (SCRAM), not with the attacker's.
+    scram = {"sasl.mechanism": "SCRAM-SHA-256"}
+    assert "__consumer_offsets" in AdminClient(conf(tenancy, "admin", **scram)).list_topics(timeout=10).topics
+    hijacked = AdminClient(conf(tenancy, "admin", **scram, **{"sasl.password": "taken-over"}))
+    with pytest.raises(KafkaException):
+        hijacked.list_topics(timeout=5)
+    # Its own user only.
+    described = member.describe_user_scram_credentials().result(timeout=10)
+    assert set(described) == {"a-ops"}
+    # Broker configs: neither read nor changed.
+    broker = ConfigResource(ConfigType.BROKER, "1")
+    with pytest.raises(KafkaException) as refused:
+        member.describe_configs([broker])[broker].result(timeout=10)
+    assert refused.value.args[0].code() == KafkaError.CLUSTER_AUTHORIZATION_FAILED
+    # `sluice acls lint` warns about the rule that says more than a member can have.
+    lint = sluice("acls", "lint", "--policies", str(tenancy.policies)).stdout
+    assert "User:a-ops, a member of tenant team-a," in lint and "cluster-action" in lint

@@ -173,6 +173,30 @@ private func load(_ text: String, name: String = "p.acl") -> Result<PolicySet, P
         #expect(!summary.contains { $0.hasPrefix("p.acl:6 ") })
     }
 
+    @Test func lintWarnsAboutClusterRulesReachingOutsideATenant() throws {
+        let policy = try load("""
+            allow User:beta-admin all cluster
+            allow User:beta-admin alter,describe,create,idempotent-write cluster
+            allow User:beta-ops alter-configs cluster
+            allow User:* cluster-action cluster
+            allow User:outsider all cluster
+            deny  User:beta-admin all cluster
+            """).get()
+        let tenants = try TenantSet.load(files: [TenantFile(name: "t.tenants", text: """
+            tenant beta
+              member User:beta-admin
+              member User:beta-o*
+            """)]).get()
+        let findings = policy.lint(tenants: tenants).filter { $0.kind == .tenantClusterReach }
+        #expect(findings.map(\.ref.description) == ["p.acl:1", "p.acl:3", "p.acl:4"])
+        #expect(findings.allSatisfy { $0.severity == .warning })
+        #expect(findings[0].message.contains("User:beta-admin, a member of tenant beta,")
+                    && findings[0].message.contains("cluster-action, describe-configs, alter-configs"))
+        #expect(findings[2].message.contains("every tenant member"))
+        // Without tenants there is nothing to warn about.
+        #expect(!policy.lint().contains { $0.kind == .tenantClusterReach })
+    }
+
     @Test func explainSaysWhichRuleAndWhy() throws {
         let policy = try load("""
             allow User:alice write topic:orders

@@ -68,7 +68,7 @@ extension Broker {
     func deniedFetchTopics(_ request: FetchRequest, _ access: RequestAccess) -> Set<String>? {
         if access.allowsEverything { return [] }
         if request.replicaId >= 0 {
-            return access.allowsCluster(.clusterAction) ? access.unnameable(request.topics.lazy.map(\.topic)) : nil
+            return access.allowsCluster(.clusterAction, for: .brokerWide) ? access.unnameable(request.topics.lazy.map(\.topic)) : nil
         }
         return access.deniedNames(.read, .topic, request.topics.lazy.map(\.topic))
     }

@@ -47,7 +47,7 @@ extension Broker {
         }
         if version >= 8 {
             if version <= 10 && request.includeClusterAuthorizedOperations {
-                response.clusterAuthorizedOperations = access.allowsCluster(.describe)
+                response.clusterAuthorizedOperations = access.allowsCluster(.describe, for: .ownNamespace)
                     ? access.authorizedOperations(.cluster) : 0
             }
             if request.includeTopicAuthorizedOperations {
@@ -89,7 +89,7 @@ extension Broker {
             return (answer, false)
         }
         if let topic = metadata.topic(name) { return (describeTopic(topic), true) }
-        if autoCreate && !access.allowsCluster(.create, quiet: true) && !access.allowsTopic(.create, name) {
+        if autoCreate && !access.allowsCluster(.create, for: .ownNamespace, quiet: true) && !access.allowsTopic(.create, name) {
             answer.errorCode = KafkaError.topicAuthorizationFailed.rawValue
             answer.isInternal = TenantScope.isInternalTopic(name)
             return (answer, false)

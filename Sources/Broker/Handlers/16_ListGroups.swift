@@ -17,7 +17,7 @@ extension Broker {
         if !types.isEmpty && !types.contains("classic") { return .respond(response) }
         let all = groups.inspect { core in core.groups.values.map { ($0.groupId, $0.protocolType ?? "", $0.state) } }
         let access = access(header)
-        let seesAll = access.allowsCluster(.describe, quiet: true)
+        let seesAll = access.allowsCluster(.describe, for: .ownNamespace, quiet: true)
         let names = header.names
         for (id, protocolType, state) in all.sorted(by: { $0.0 < $1.0 }) where names.visible(id) && access.mayName(id) {
             if !states.isEmpty && !states.contains(state.rawValue.lowercased()) { continue }

@@ -20,7 +20,7 @@ extension Broker {
         var response = CreateTopicsResponse()
         var seen = Set<String>()
         let access = access(header)
-        let clusterCreate = access.allowsCluster(.create, quiet: true)
+        let clusterCreate = access.allowsCluster(.create, for: .ownNamespace, quiet: true)
         var addedByRequest = (topics: 0, partitions: 0)
         let names = header.names
         for var topic in request.topics {

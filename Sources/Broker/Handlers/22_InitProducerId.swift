@@ -23,7 +23,7 @@ extension Broker {
             return .respond(response)
         }
         // KIP-679: IdempotentWrite on the cluster, or Write on at least one topic.
-        if !access.allowsEverything && !access.allowsCluster(.idempotentWrite, quiet: true)
+        if !access.allowsEverything && !access.allowsCluster(.idempotentWrite, for: .ownNamespace, quiet: true)
             && !access.allowsAny(.write, of: .topic) {
             access.recordDenial(.idempotentWrite, .cluster)
             response.errorCode = KafkaError.clusterAuthorizationFailed.rawValue

@@ -16,7 +16,7 @@ extension Broker {
         var response = OffsetForLeaderEpochResponse()
         let access = access(header)
         let denied = access.allowsEverything ? []
-            : access.allowsCluster(.clusterAction, quiet: true) ? access.unnameable(request.topics.lazy.map(\.topic))
+            : access.allowsCluster(.clusterAction, for: .brokerWide, quiet: true) ? access.unnameable(request.topics.lazy.map(\.topic))
             : access.deniedNames(.describe, .topic, request.topics.lazy.map(\.topic))
         for topic in request.topics {
             var topicResult = OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult()

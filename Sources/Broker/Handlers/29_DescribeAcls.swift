@@ -17,7 +17,8 @@ extension Broker {
             response.errorMessage = message
             return .respond(response)
         }
-        guard access(header).allowsCluster(.describe) else {
+        let access = access(header)
+        guard access.allowsCluster(.describe, for: .ownNamespace) else {
             return fail(.clusterAuthorizationFailed, AuthorizationMessage.denied(.describe, .cluster))
         }
         guard security.enabled else { return fail(.securityDisabled, "No authorizer is configured on the broker") }
@@ -33,7 +34,7 @@ extension Broker {
         var groups: [AclResourcePattern: Int] = [:]
         for (ref, rule) in authorizer.describe(filter) where rule.pattern.type != .subject {
             if case .api = ref, !authorizer.apiAclsEnabled { continue }
-            if header.tenant != nil && !inCallersTenant(rule.principal, header) { continue }
+            if !access.withinTenant(.aclsOf(principal: rule.principal)) { continue }
             var acl = DescribeAclsResponse.AclDescription()
             acl.principal = rule.principal
             acl.host = rule.host

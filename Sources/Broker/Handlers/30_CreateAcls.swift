@@ -16,6 +16,7 @@ extension Broker {
             response.results = request.creations.map { _ in Self.aclCreationResult(error, message) }
             return .respond(response)
         }
+        let access = access(header)
         var rules: [AclRule] = []
         var results: [CreateAclsResponse.AclCreationResult?] = []
         for creation in request.creations {
@@ -23,7 +24,7 @@ extension Broker {
                 resourceType: creation.resourceType, name: creation.resourceName,
                 patternType: creation.resourcePatternType, principal: creation.principal, host: creation.host,
                 operation: creation.operation, permission: creation.permissionType) {
-            case .success(let rule) where !inCallersTenant(rule.principal, header):
+            case .success(let rule) where !access.withinTenant(.aclsOf(principal: rule.principal)):
                 results.append(Self.aclCreationResult(.invalidRequest,
                     "\(rule.principal) is not a member of your tenant: a tenant's ACLs can only name its own members"))
             case .success(let rule):
@@ -55,14 +56,9 @@ extension Broker {
     /// which would claim that no authorizer runs.
     /// Tenancy: ACL rules whose principal belongs to a tenant are matched against that tenant's
     /// local names, so a tenant member may only see, create and delete rules for its own tenant's
-    /// member principals (resource names stay local). Always true for callers without a tenant.
-    func inCallersTenant(_ principal: String, _ header: RequestContext) -> Bool {
-        guard let namespace = header.tenant else { return true }
-        return security.tenants.tenant(for: principal)?.name == namespace.tenant
-    }
-
+    /// member principals (`ClusterUse.aclsOf`; resource names stay local).
     func aclChangeRefusal(_ header: RequestContext) -> (KafkaError, String)? {
-        if !access(header).allowsCluster(.alter) {
+        if !access(header).allowsCluster(.alter, for: .ownNamespace) {
             return (.clusterAuthorizationFailed, AuthorizationMessage.denied(.alter, .cluster))
         }
         if !security.enabled { return (.securityDisabled, "No authorizer is configured on the broker") }

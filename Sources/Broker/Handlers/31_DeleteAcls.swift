@@ -22,6 +22,7 @@ extension Broker {
             response.filterResults = request.filters.map { _ in failed(error, message) }
             return .respond(response)
         }
+        let access = access(header)
         let policy = security.authorizer.policy
         var filters: [AclBindingFilter] = []
         var results: [DeleteAclsResponse.DeleteAclsFilterResult?] = []
@@ -33,7 +34,8 @@ extension Broker {
             switch parsed {
             case .failure(let error):
                 results.append(failed(KafkaError(error.kafkaErrorCode), error.message))
-            case .success where header.tenant != nil && !(wire.principalFilter.map { inCallersTenant($0, header) } ?? false):
+            case .success where header.tenant != nil
+                && !(wire.principalFilter.map { access.withinTenant(.aclsOf(principal: $0)) } ?? false):
                 results.append(failed(.invalidRequest,
                     "A tenant's DeleteAcls filter must name one of the tenant's member principals"))
             case .success(let filter):

@@ -77,7 +77,7 @@ extension Broker {
             return access.allowsTopic(operation, name) ? nil
                 : (.topicAuthorizationFailed, AuthorizationMessage.denied(operation, .topic(name)))
         case .broker, .brokerLogger:
-            return access.allowsCluster(operation) ? nil
+            return access.allowsCluster(operation, for: .brokerWide) ? nil
                 : (.clusterAuthorizationFailed, AuthorizationMessage.denied(operation, .cluster))
         case nil:
             return nil

@@ -14,7 +14,7 @@ extension Broker {
         let request = try DescribeClientQuotasRequest(from: &r, version: header.apiVersion)
         var response = DescribeClientQuotasResponse()
         response.errorMessage = nil
-        guard access(header).allowsCluster(.describeConfigs) else {
+        guard access(header).allowsCluster(.describeConfigs, for: .brokerWide) else {
             response.errorCode = KafkaError.clusterAuthorizationFailed.rawValue
             response.errorMessage = "Cluster authorization failed."
             response.entries = nil
@@ -68,7 +68,7 @@ extension Broker {
     func handleAlterClientQuotas(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         let request = try AlterClientQuotasRequest(from: &r, version: header.apiVersion)
         var response = AlterClientQuotasResponse()
-        let allowed = access(header).allowsCluster(.alterConfigs)
+        let allowed = access(header).allowsCluster(.alterConfigs, for: .brokerWide)
         let known = Set(quotas.catalog.tenants().map(\.name))
         for entry in request.entries {
             var result = AlterClientQuotasResponse.EntryData()

@@ -5,7 +5,8 @@ import Security
 /// null or empty) the mechanisms and iteration counts of its SCRAM credentials — never salts or
 /// keys. Per user: RESOURCE_NOT_FOUND for a user without credentials, DUPLICATE_RESOURCE for a
 /// user named twice. Describe on the cluster is required (CLUSTER_AUTHORIZATION_FAILED at top
-/// level and for each asked-for user); without an authorizer everyone may, as in Kafka.
+/// level and for each asked-for user); without an authorizer everyone may, as in Kafka. A tenant
+/// member sees only its own user (CLUSTER_AUTHORIZATION_FAILED for any other it names).
 extension Broker {
     func handleDescribeUserScramCredentials(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError)
         -> HandlerOutcome {
@@ -20,7 +21,8 @@ extension Broker {
             result.errorMessage = message
             return result
         }
-        guard access(header).allowsCluster(.describe) else {
+        let access = access(header)
+        guard access.allowsCluster(.describe, for: .ownNamespace) else {
             let message = AuthorizationMessage.denied(.describe, .cluster)
             response.errorCode = KafkaError.clusterAuthorizationFailed.rawValue
             response.errorMessage = message
@@ -29,12 +31,17 @@ extension Broker {
         }
         let store = security.credentials
         var names = (request.users ?? []).map(\.name)
-        if names.isEmpty { names = store.userNames }
+        // A tenant member sees its own user's credentials only: listing all lists that one, and
+        // any other user is refused as not authorized (it may or may not exist).
+        if names.isEmpty { names = store.userNames.filter { access.withinTenant(.credentialsOf(user: $0)) } }
         var counts: [String: Int] = [:]
         for name in names { counts[name, default: 0] += 1 }
         var reported = Set<String>()
         for name in names where reported.insert(name).inserted {
-            if counts[name]! > 1 {
+            if !access.allowsCluster(.describe, for: .credentialsOf(user: name)) {
+                response.results.append(result(name, .clusterAuthorizationFailed,
+                                               AuthorizationMessage.denied(.describe, .cluster)))
+            } else if counts[name]! > 1 {
                 response.results.append(result(name, .duplicateResource,
                                                "User \(name) is named more than once in the request"))
             } else if let credentials = store.describe(user: name) {

@@ -24,7 +24,7 @@ extension Broker {
         response.brokers = [broker]
         if request.includeClusterAuthorizedOperations {
             let access = access(header)
-            response.clusterAuthorizedOperations = access.allowsCluster(.describe)
+            response.clusterAuthorizedOperations = access.allowsCluster(.describe, for: .ownNamespace)
                 ? access.authorizedOperations(.cluster) : 0
         }
         return .respond(response)

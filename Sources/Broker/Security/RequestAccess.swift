@@ -1,6 +1,30 @@
 import KafkaProtocol
 import Security
 
+/// What a cluster permission is used for. The cluster resource is shared by every tenant, so
+/// `RequestAccess.allowsCluster(_:for:)` bounds a tenant member's cluster permissions by use.
+enum ClusterUse: Equatable {
+    /// Acting on names the handler checks against the caller's namespace itself (CreateTopics,
+    /// Metadata auto-creation, ListGroups, InitProducerId, the cluster's own description).
+    case ownNamespace
+    /// Seeing or changing ACL rules of one principal (DescribeAcls, CreateAcls, DeleteAcls).
+    case aclsOf(principal: String)
+    /// Seeing or changing one user's SCRAM credentials (KIP-554).
+    case credentialsOf(user: String)
+    /// State of the whole cluster: broker configs, client quotas, replication (ClusterAction),
+    /// leader elections and reassignments. Never a tenant member's.
+    case brokerWide
+
+    func staysInside(_ tenant: TenantNamespace, _ context: RequestContext, _ security: BrokerSecurity) -> Bool {
+        switch self {
+        case .ownNamespace: true
+        case .aclsOf(let principal): security.tenants.tenant(for: principal)?.name == tenant.tenant
+        case .credentialsOf(let user): "User:" + user == context.principal
+        case .brokerWide: false
+        }
+    }
+}
+
 /// One request's view of the ACL engine: the authorizer snapshot taken once when the handler
 /// starts, so a request is decided against one consistent rule set and pays for one lock at most.
 ///
@@ -41,22 +65,23 @@ struct RequestAccess {
     /// handlers skip filtering.
     var allowsEverything: Bool { (authorizer == nil || superUser) && tenant == nil && !reservedRefused }
 
-    /// Whether the caller may perform `operation` on `resource`.
+    /// Whether the caller may perform `operation` on `resource`. A cluster resource is checked
+    /// as a use inside the caller's namespace (`allowsCluster(_:for: .ownNamespace)`): handlers
+    /// that act on anything else with a cluster permission name that use.
     func allows(_ operation: AclOperation, _ resource: AclResource, quiet: Bool = false) -> Bool {
-        if resource.type != .cluster {
-            if let tenant {
-                // Another namespace's name (a listing): never visible. Own names are decided by
-                // the rules against the local name.
-                guard let local = tenant.localName(resource.name) else {
-                    if !quiet { recordDenial(operation, resource) }
-                    return false
-                }
-                return allowsRules(operation, AclResource(resource.type, local), audited: resource, quiet: quiet)
-            }
-            if reservedRefused && Self.isReserved(resource) {
+        if resource.type == .cluster { return allowsCluster(operation, for: .ownNamespace, quiet: quiet) }
+        if let tenant {
+            // Another namespace's name (a listing): never visible. Own names are decided by the
+            // rules against the local name.
+            guard let local = tenant.localName(resource.name) else {
                 if !quiet { recordDenial(operation, resource) }
                 return false
             }
+            return allowsRules(operation, AclResource(resource.type, local), audited: resource, quiet: quiet)
+        }
+        if reservedRefused && Self.isReserved(resource) {
+            if !quiet { recordDenial(operation, resource) }
+            return false
         }
         return allowsRules(operation, resource, audited: resource, quiet: quiet)
     }
@@ -118,9 +143,33 @@ struct RequestAccess {
         allows(operation, .group(name), quiet: quiet)
     }
 
-    func allowsCluster(_ operation: AclOperation, quiet: Bool = false) -> Bool {
-        allows(operation, .cluster, quiet: quiet)
+    /// Whether the caller may perform `operation` on the cluster for `use`: the one place every
+    /// cluster permission is checked. A tenant member is bounded before any rule is consulted
+    /// (docs/tenants.md, "Cluster permissions"): only `TenantClusterPermissions.grantable`
+    /// operations, and each only for a use inside its tenant — ACLs of its own tenant's members,
+    /// its own SCRAM credentials, never broker-wide state — with or without an authorizer.
+    func allowsCluster(_ operation: AclOperation, for use: ClusterUse, quiet: Bool = false) -> Bool {
+        if let tenant, !tenantMayUse(operation, use, tenant) {
+            if !quiet {
+                security.record(context, operation, .cluster,
+                                Decision(allowed: false, rule: nil, reason: TenantClusterPermissions.refusedReason))
+            }
+            return false
+        }
+        return allowsRules(operation, .cluster, audited: .cluster, quiet: quiet)
     }
+
+    private func tenantMayUse(_ operation: AclOperation, _ use: ClusterUse, _ tenant: TenantNamespace) -> Bool {
+        TenantClusterPermissions.grantable.contains(operation) && use.staysInside(tenant, context, security)
+    }
+
+    /// Whether `use` stays inside the caller's tenant (always true outside tenancy). Listings
+    /// filter with it quietly after the caller's cluster permission was checked once.
+    func withinTenant(_ use: ClusterUse) -> Bool {
+        guard let tenant else { return true }
+        return use.staysInside(tenant, context, security)
+    }
+
 
     /// The names among `names` the caller may NOT perform `operation` on, each distinct name
     /// checked once (Kafka's `filterByAuthorized`). Empty without allocation when everything is

@@ -18,6 +18,11 @@ public struct LintFinding: Equatable, Sendable, CustomStringConvertible {
         /// A DENY that no ALLOW overlaps: the default already denies. Informational, since API
         /// rules may add such an ALLOW later.
         case denyWithoutAllow
+        /// An ALLOW on the cluster for a principal that is (or, for `User:*`, includes) a tenant
+        /// member, granting operations that would reach outside the tenant. The broker never
+        /// grants those to a member (`TenantClusterPermissions`), so for members the rule does
+        /// less than it says.
+        case tenantClusterReach
     }
 
     public enum Severity: String, Equatable, Sendable {
@@ -35,8 +40,9 @@ public struct LintFinding: Equatable, Sendable, CustomStringConvertible {
 }
 
 extension PolicySet {
-    /// Findings for this policy, in rule order. `superUsers` adds the configured `super.users`.
-    public func lint(superUsers: Set<String> = []) -> [LintFinding] {
+    /// Findings for this policy, in rule order. `superUsers` adds the configured `super.users`;
+    /// `tenants` (the `*.tenants` files) lets it find cluster rules that reach tenant members.
+    public func lint(superUsers: Set<String> = [], tenants: TenantSet = TenantSet()) -> [LintFinding] {
         let allSuperUsers = superUsers.union(superUserRefs.keys)
         var findings: [LintFinding] = []
         let rules = self.rules
@@ -59,6 +65,9 @@ extension PolicySet {
                 add(.superUserRule, .warning, "'\(rule)' has no effect: \(rule.principal) is a super user")
                 continue
             }
+            if let finding = Self.tenantClusterReach(rule, tenants) {
+                add(.tenantClusterReach, .warning, finding)
+            }
             if let other = (0..<rules.count).first(where: { $0 != position && Self.covers(rules[$0], rule) }) {
                 let note = refs[other] == ref ? " on the same line" : ""
                 add(.redundant(by: refs[other]), .warning,
@@ -78,6 +87,25 @@ extension PolicySet {
             }
         }
         return findings
+    }
+
+    /// The warning for an ALLOW on the cluster that would give a tenant member operations outside
+    /// its tenant, if `rule` is one.
+    static func tenantClusterReach(_ rule: AclRule, _ tenants: TenantSet) -> String? {
+        guard rule.permission == .allow, rule.pattern.type == .cluster, !tenants.isEmpty,
+              case let never = TenantClusterPermissions.neverGranted(by: rule.operation), !never.isEmpty
+        else { return nil }
+        let who: String
+        if rule.principal == AclRule.wildcardPrincipal {
+            who = "every tenant member"
+        } else if let tenant = tenants.tenant(for: rule.principal) {
+            who = "\(rule.principal), a member of tenant \(tenant.name),"
+        } else {
+            return nil
+        }
+        return "'\(rule)' would give \(who) \(never.map(\.name).joined(separator: ", ")) on the cluster, which reaches outside its tenant "
+            + "(other tenants' state, broker configs, quotas, replication): tenant members are never granted "
+            + "that, so the rule has no such effect for them (docs/tenants.md, \"Cluster permissions\")"
     }
 
     /// Whether `broad` (same permission) matches every request `narrow` matches and decides it
