@@ -5,11 +5,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 BIN="${1:-.build/release/sluice}"
-if [ ! -f certs/ca.pem ] || [ ! -f certs/broker.pem ]; then
-    "$BIN" certs init --dir certs --client alice --client bob
+if [ ! -f certs/ca.pem ] || [ ! -f certs/broker-keystore.pem ]; then
+    "$BIN" certs init --dir certs --client alice --client bob --force
 fi
-cat certs/broker-key.pem certs/broker.pem >certs/broker-keystore.pem
-chmod 600 certs/broker-keystore.pem
 mkdir -p data
 existing="$("$BIN" users list --data-dir data 2>/dev/null || true)"
 for user in admin team-a-app team-a-admin team-b-app team-b-admin; do

@@ -62,8 +62,8 @@ def api_versions(version=0, correlation_id=1) -> bytes:
 
 
 class RawConnection:
-    def __init__(self, port, timeout=5):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, timeout=5, source="127.0.0.1"):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0))
 
     def send(self, data: bytes):
         self.sock.sendall(data)
@@ -149,3 +149,22 @@ def produce_v8_raw(port, topic, values):
         errors.append((index, message))
     message, pos = nullable_string(pos)
     return code, message, errors
+
+
+def raw_plain_login(port, user, password, timeout=10):
+    """SaslHandshake v1 + SaslAuthenticate v1 with PLAIN on a new connection; returns
+    (error_code, error_message)."""
+    conn = RawConnection(port, timeout=timeout)
+    try:
+        payload = struct.pack(">hhi", 17, 1, 1) + string16("raw-test") + string16("PLAIN")
+        conn.send(struct.pack(">i", len(payload)) + payload)
+        conn.read_frame()
+        token = b"\x00" + user.encode() + b"\x00" + password.encode()
+        payload = struct.pack(">hhi", 36, 1, 2) + string16("raw-test") + struct.pack(">i", len(token)) + token
+        conn.send(struct.pack(">i", len(payload)) + payload)
+        frame = conn.read_frame()
+        error = struct.unpack(">h", frame[4:6])[0]
+        n = struct.unpack(">h", frame[6:8])[0]
+        return error, frame[8:8 + n].decode() if n >= 0 else None
+    finally:
+        conn.close()

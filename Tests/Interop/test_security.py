@@ -13,7 +13,7 @@ from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from conftest import BrokerProcess, keystore, sluice, unique
-from kafka_wire import RawConnection, api_versions, string16
+from kafka_wire import RawConnection, api_versions, raw_plain_login, string16
 
 PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret"}
 MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -29,8 +29,8 @@ def secure_broker(tmp_path_factory, dev_certs):
         "ssl.truststore.location": dev_certs / "ca.pem",
         "ssl.client.auth": "requested",
         "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
-        # Every test logs in from 127.0.0.1, and some fail on purpose: keep the per-address login
-        # throttle (tested on its own broker below) out of the other tests' way.
+        # Every test logs in from 127.0.0.1, and some fail on purpose for the same users: keep the
+        # login throttle (tested on its own broker below) out of the other tests' way.
         "sasl.login.failures.free": "1000", "sasl.login.failures.refuse": "2000",
     }).start()
     yield b
@@ -305,7 +305,8 @@ def test_expired_session_without_reauthentication_is_closed(tmp_path, dev_certs)
     """A client that authenticated with SaslAuthenticate and then ignores its session lifetime
     gets its connection closed on the first request after expiry."""
     data = tmp_path / "logs"
-    sluice("users", "add", "--user", "alice", "--password", PASSWORDS["alice"], "--data-dir", str(data))
+    for user in ("alice", "bob"):
+        sluice("users", "add", "--user", user, "--password", PASSWORDS[user], "--data-dir", str(data))
     b = BrokerProcess(data, listeners=["SASL_PLAINTEXT"], overrides={"connections.max.reauth.ms": "1000"}).start()
     try:
         conn = RawConnection(b.listeners["SASL_PLAINTEXT"])
@@ -374,6 +375,50 @@ def test_confluent_kafka_oauthbearer(oauth_broker, dev_certs, key):
     produce_and_consume(conf, topic, count=50)
 
 
+def test_an_oauth_session_ends_at_the_tokens_exp_by_default(oauth_broker, dev_certs):
+    """Without connections.max.reauth.ms the session still lasts only until the token's exp: the
+    SaslAuthenticate answer says so (session_lifetime_ms), and librdkafka keeps producing across
+    several such ends without a delivery error."""
+    b, keys = oauth_broker
+    host, port = b.endpoint("SASL_SSL").split(":")
+    raw = socket.create_connection((host, int(port)), timeout=10)
+    conn = tls_client_context(dev_certs).wrap_socket(raw, server_hostname="localhost")
+    try:
+        def round_trip(payload):
+            conn.sendall(struct.pack(">i", len(payload)) + payload)
+            def read(count):
+                data = b""
+                while len(data) < count:
+                    data += conn.recv(count - len(data))
+                return data
+            return read(struct.unpack(">i", read(4))[0])
+        handshake = round_trip(struct.pack(">hhi", 17, 1, 1) + string16("raw-oauth") + string16("OAUTHBEARER"))
+        assert struct.unpack(">h", handshake[4:6])[0] == 0
+        token = b"n,,\x01auth=Bearer " + keys.valid("alice", lifetime=4).encode() + b"\x01\x01"
+        frame = round_trip(struct.pack(">hhi", 36, 1, 2) + string16("raw-oauth") + struct.pack(">i", len(token)) + token)
+        assert struct.unpack(">h", frame[4:6])[0] == 0
+        pos = 6
+        n = struct.unpack(">h", frame[pos:pos + 2])[0]
+        pos += 2 + max(n, 0)
+        n = struct.unpack(">i", frame[pos:pos + 4])[0]
+        pos += 4 + n
+        lifetime = struct.unpack(">q", frame[pos:pos + 8])[0]
+        assert 2000 <= lifetime <= 4000, lifetime
+    finally:
+        conn.close()
+    conf = oauth_conf(b, dev_certs, lambda: keys.valid("alice", lifetime=3))
+    topic = unique("oauth-exp")
+    create_topic(conf, topic)
+    producer = Producer(conf)
+    errors, delivered = [], []
+    deadline = time.time() + 8
+    while time.time() < deadline:
+        producer.produce(topic, value=b"v", on_delivery=lambda err, msg: (errors if err else delivered).append(err))
+        producer.poll(0.2)
+    producer.flush(10)
+    assert errors == [] and len(delivered) >= 30
+
+
 def test_kafka_python_oauthbearer(oauth_broker, dev_certs):
     b, keys = oauth_broker
     topic = unique("oauth-kp")
@@ -424,28 +469,10 @@ def test_jwks_file_replaced_at_run_time(oauth_broker, dev_certs):
 
 # ---- raw SASL PLAIN over SASL_PLAINTEXT, for the throttle and audit tests
 
-def raw_plain_login(port, user, password):
-    """SaslHandshake v1 + SaslAuthenticate v1 with PLAIN; returns (error_code, error_message)."""
-    conn = RawConnection(port)
-    try:
-        payload = struct.pack(">hhi", 17, 1, 1) + string16("raw-test") + string16("PLAIN")
-        conn.send(struct.pack(">i", len(payload)) + payload)
-        conn.read_frame()
-        token = b"\x00" + user.encode() + b"\x00" + password.encode()
-        payload = struct.pack(">hhi", 36, 1, 2) + string16("raw-test") + struct.pack(">i", len(token)) + token
-        conn.send(struct.pack(">i", len(payload)) + payload)
-        frame = conn.read_frame()
-        error = struct.unpack(">h", frame[4:6])[0]
-        n = struct.unpack(">h", frame[6:8])[0]
-        message = frame[8:8 + n].decode() if n >= 0 else None
-        return error, message
-    finally:
-        conn.close()
-
-
 def test_failed_logins_slow_down_then_refuse_and_are_audited(tmp_path):
     data = tmp_path / "logs"
-    sluice("users", "add", "--user", "alice", "--password", PASSWORDS["alice"], "--data-dir", str(data))
+    for user in ("alice", "bob"):
+        sluice("users", "add", "--user", user, "--password", PASSWORDS[user], "--data-dir", str(data))
     b = BrokerProcess(data, listeners=["SASL_PLAINTEXT"], overrides={
         "sasl.login.failures.free": "1", "sasl.login.failures.refuse": "4",
         "connection.failed.authentication.delay.ms": "100", "audit.log.sync.interval.ms": "0"}).start()
@@ -461,7 +488,11 @@ def test_failed_logins_slow_down_then_refuse_and_are_audited(tmp_path):
         # The first failure is free; later answers are held back (100 ms, then 200 ms ...).
         assert timings[0] < 0.09 and timings[2] >= 0.09 and timings[3] >= 0.18, timings
         error, message = raw_plain_login(port, "alice", PASSWORDS["alice"])
-        assert error == 58 and "Too many failed logins" in message, message
+        assert error == 58 and "Too many failed logins for this user" in message, message
+        # Only alice is locked out from this address: bob logs in at once.
+        start = time.time()
+        assert raw_plain_login(port, "bob", PASSWORDS["bob"]) == (0, None)
+        assert time.time() - start < 0.09
     finally:
         b.stop()
     audit_dir = data / "audit"

@@ -9,7 +9,10 @@ import Testing
         let directory = temporaryDirectory() + "/certs"
         defer { removeDirectory((directory as NSString).deletingLastPathComponent) }
         let written = try DevCertificates.create(directory: directory, clients: ["alice", "bob", "svc.billing"])
-        #expect(written.count == 10)
+        #expect(written.count == 11)
+        // The PEM keystore ssl.keystore.location needs: the broker's key, then its chain.
+        let keystore = readText(directory + "/broker-keystore.pem")
+        #expect(keystore == readText(directory + "/broker-key.pem") + readText(directory + "/broker.pem"))
         let ca = try Certificate(pem: readText(directory + "/ca.pem"))
         let broker = try Certificate(pem: readText(directory + "/broker.pem"))
         let alice = try Certificate(pem: readText(directory + "/client-alice.pem"))

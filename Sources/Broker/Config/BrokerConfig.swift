@@ -87,6 +87,13 @@ public enum BrokerConfigs {
         .init("socket.send.buffer.bytes", .int, "102400", .atLeast(-1)),
         .init("socket.receive.buffer.bytes", .int, "102400", .atLeast(-1)),
         .init("connections.max.idle.ms", .long, "600000", .atLeast(-1)),
+        // Connection limits before authentication (Kafka's KIP-308/KIP-612 names) and the
+        // authentication deadline (ours; Kafka has none). docs/security.md, "Hardening".
+        .init("connections.authentication.timeout.ms", .long, "10000", .atLeast(0)),
+        .init("max.connections", .int, "2147483647", .atLeast(0)),
+        .init("max.connections.per.ip", .int, "2147483647", .atLeast(0)),
+        .init("max.connections.per.ip.overrides", .string, ""),
+        .init("max.connection.creation.rate", .int, "2147483647", .atLeast(0)),
         .init("num.network.threads", .int, "2", .atLeast(1)),
         .init("fetch.max.bytes", .int, "57671680", .atLeast(1024)),
         .init("queued.max.requests", .int, "500", .atLeast(1)),
@@ -129,11 +136,13 @@ public enum BrokerConfigs {
         .init("sasl.oauthbearer.sub.claim.name", .string, "sub"),
         .init("sasl.oauthbearer.scope.claim.name", .string, "scope"),
         .init("sasl.oauthbearer.clock.skew.seconds", .int, "30", .atLeast(0)),
-        // Failed logins per source address (Kafka has only the fixed delay).
+        // Failed logins per (source address, user) and per address (Kafka has only the fixed
+        // delay). docs/security.md, "Hardening".
         .init("connection.failed.authentication.delay.ms", .long, "250", .atLeast(0)),
         .init("sasl.login.failures.free", .int, "3", .atLeast(0)),
         .init("sasl.login.failures.refuse", .int, "20", .atLeast(1)),
         .init("sasl.login.lockout.ms", .long, "60000", .atLeast(0)),
+        .init("sasl.login.failures.address.delay", .int, "1000", .atLeast(1)),
         // The audit log (ours; Kafka has none).
         .init("audit.log.enable", .boolean, "true"),
         .init("audit.log.dir", .string, nil),
@@ -166,6 +175,22 @@ public enum BrokerConfigs {
 
     public static let byName: [String: ConfigDefinition] = Dictionary(
         uniqueKeysWithValues: definitions.map { ($0.name, $0) })
+
+    /// Properties that also take Kafka's per-listener form `listener.name.<listener>.<property>`
+    /// (the listener name in lower case).
+    public static let listenerScoped: Set<String> = ["max.connections", "max.connection.creation.rate"]
+
+    /// `(listener, property)` of a `listener.name.<listener>.<property>` key whose property takes
+    /// the per-listener form.
+    static func splitListenerScoped(_ key: String) -> (listener: String, property: String)? {
+        let prefix = "listener.name."
+        guard key.hasPrefix(prefix) else { return nil }
+        let rest = key.dropFirst(prefix.count)
+        guard let dot = rest.firstIndex(of: ".") else { return nil }
+        let property = String(rest[rest.index(after: dot)...])
+        guard listenerScoped.contains(property) else { return nil }
+        return (String(rest[..<dot]), property)
+    }
 }
 
 /// The broker's static configuration: a Kafka-style properties file plus `--override` pairs,
@@ -202,7 +227,8 @@ public struct BrokerConfig: Sendable {
 
     mutating func set(_ key: String, _ value: String, location: String) throws(ConfigError) {
         if BrokerConfigs.acceptedButIgnored.contains(key) { return }
-        guard let definition = BrokerConfigs.byName[key] else {
+        let scoped = BrokerConfigs.splitListenerScoped(key)
+        guard let definition = BrokerConfigs.byName[scoped?.property ?? key] else {
             throw ConfigError("\(location): unknown property '\(key)'")
         }
         switch definition.validate(value) {
@@ -224,6 +250,53 @@ public struct BrokerConfig: Sendable {
         for spec in listenerSpecs where map[spec.name] == nil {
             throw ConfigError("listeners: listener \(spec.name) has no entry in listener.security.protocol.map")
         }
+        let names = Set(listenerSpecs.map { $0.name.lowercased() })
+        for key in explicit.keys.sorted() {
+            if let scoped = BrokerConfigs.splitListenerScoped(key), !names.contains(scoped.listener) {
+                throw ConfigError("\(key): there is no listener named \(scoped.listener.uppercased()) in listeners")
+            }
+        }
+        if case .failure(let error) = Self.parseConnectionOverrides(string("max.connections.per.ip.overrides") ?? "") {
+            throw ConfigError("max.connections.per.ip.overrides: \(error.description)")
+        }
+    }
+
+    /// `max.connections.per.ip.overrides`: comma-separated `address:count` (the last colon
+    /// separates, so IPv6 addresses need no brackets; brackets are accepted and dropped).
+    static func parseConnectionOverrides(_ text: String) -> Result<[String: Int], ConfigError> {
+        var overrides: [String: Int] = [:]
+        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            guard let colon = item.lastIndex(of: ":"), let count = Int(item[item.index(after: colon)...]), count >= 0
+            else { return .failure(ConfigError("'\(item)' is not address:count")) }
+            var host = String(item[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard !host.isEmpty else { return .failure(ConfigError("'\(item)' has no address")) }
+            overrides[host] = count
+        }
+        return .success(overrides)
+    }
+
+    /// Kafka's connection limits as the network layer takes them (Kafka's defaults, the largest
+    /// int, mean no limit).
+    var connectionLimits: ConnectionLimitSettings {
+        let unlimited = Int64(Int32.max)
+        var settings = ConnectionLimitSettings()
+        func limit(_ key: String) -> Int? { int64(key) < unlimited ? int(key) : nil }
+        settings.maxConnections = limit("max.connections")
+        settings.maxConnectionsPerIP = limit("max.connections.per.ip")
+        settings.maxConnectionsPerIPOverrides = (try? Self.parseConnectionOverrides(
+            string("max.connections.per.ip.overrides") ?? "").get()) ?? [:]
+        settings.maxConnectionCreationRate = limit("max.connection.creation.rate").map(Double.init)
+        for spec in listenerSpecs {
+            let prefix = "listener.name.\(spec.name.lowercased())."
+            if let value = explicit[prefix + "max.connections"].flatMap(Int.init) {
+                settings.maxConnectionsPerListener[spec.name] = value
+            }
+            if let value = explicit[prefix + "max.connection.creation.rate"].flatMap(Double.init) {
+                settings.maxConnectionCreationRatePerListener[spec.name] = value
+            }
+        }
+        return settings
     }
 
     /// `listener.security.protocol.map`: listener name → security protocol.

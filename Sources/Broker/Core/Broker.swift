@@ -35,6 +35,9 @@ public final class Broker: FrameHandler, Sendable {
     let apis: [Int16: ApiSupport]
     let resolverState: Mutex<ConfigResolver>
     let stats = BrokerStats()
+    /// Kafka's connection limits (`max.connections`, per address, creation rates), applied by the
+    /// network server's acceptor; here for the metrics.
+    public let connectionAdmission: ConnectionAdmission
     let producerIds: ProducerIdAllocator
     let groups: GroupCoordinator
     public let security: BrokerSecurity
@@ -47,6 +50,7 @@ public final class Broker: FrameHandler, Sendable {
 
     public init(config: BrokerConfig) throws {
         self.config = config
+        connectionAdmission = ConnectionAdmission(settings: config.connectionLimits)
         let directory = config.logDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         metadata = try MetadataStore(directory: directory, clusterId: config.string("cluster.id"))
@@ -116,7 +120,7 @@ public final class Broker: FrameHandler, Sendable {
             try b.handleDescribeClientQuotas(h, &r)
         },
         ApiSupport(.alterClientQuotas, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleAlterClientQuotas(h, &r) },
-        ApiSupport(.saslHandshake, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleSaslHandshake(h, &r) },
+        ApiSupport(.saslHandshake, 0...1) { b, h, r, s throws(DecodeError) in try b.handleSaslHandshake(h, &r, s) },
         ApiSupport(.saslAuthenticate, 0...2) { b, h, r, s throws(DecodeError) in try b.handleSaslAuthenticate(h, &r, s) },
     ]
 
@@ -154,6 +158,21 @@ public final class Broker: FrameHandler, Sendable {
             decision: principal == nil || refusal != nil ? .failure : .success,
             detail: principal == nil ? "no ssl.principal.mapping.rules rule matches the certificate subject"
                 : refusal ?? "client certificate, \(transport.protocolVersion)"))
+    }
+
+    /// A connection missed `connections.authentication.timeout.ms`: counted, and written to the
+    /// audit log at most once per address per minute (with how many there were), so a flood of
+    /// stalled connections cannot flood the log.
+    public func authenticationTimedOut(_ connection: any ConnectionContext) {
+        stats.authenticationTimeouts.add(1, ordering: .relaxed)
+        let session = connection as! ClientSession
+        let address = session.info.peerHost
+        guard let count = security.authenticationTimeoutReports.due(address, nowMs: SystemClock.nowMs()) else { return }
+        security.record(AuditEvent(
+            kind: .authentication, client: session.info.peerAddress, listener: session.info.listenerName,
+            api: "connection", decision: .failure,
+            detail: "closed: not authenticated within \(config.int64("connections.authentication.timeout.ms")) ms "
+                + "(connections.authentication.timeout.ms); \(count) such connection(s) from \(address) since the last report"))
     }
 
     public func connectionClosed(_ connection: any ConnectionContext) {
@@ -314,6 +333,8 @@ final class BrokerStats: Sendable {
     let requests = Atomic<Int>(0)
     let connectionsOpened = Atomic<Int>(0)
     let connectionsClosed = Atomic<Int>(0)
+    /// Connections closed for missing `connections.authentication.timeout.ms`.
+    let authenticationTimeouts = Atomic<Int>(0)
     /// Request frames read and response frames written (size prefixes excluded).
     let bytesIn = Atomic<Int>(0)
     let bytesOut = Atomic<Int>(0)

@@ -23,7 +23,8 @@ public final class BrokerServer: Sendable {
             idleTimeoutMs: config.int64("connections.max.idle.ms"),
             reactorThreads: config.int("num.network.threads"),
             socketSendBufferBytes: config.int("socket.send.buffer.bytes"),
-            socketReceiveBufferBytes: config.int("socket.receive.buffer.bytes"))
+            socketReceiveBufferBytes: config.int("socket.receive.buffer.bytes"),
+            authenticationTimeoutMs: config.int64("connections.authentication.timeout.ms"))
         let protocols = config.listenerSpecs.map { config.securityProtocol(ofListener: $0.name) }
         let tls = protocols.contains(where: \.usesTLS) ? try ReloadingTLSContext(Self.tlsSettings(config)) : nil
         self.tls = tls
@@ -31,7 +32,7 @@ public final class BrokerServer: Sendable {
             ListenerAddress(name: spec.name, host: spec.host.isEmpty ? "0.0.0.0" : spec.host, port: spec.port,
                             tls: proto.usesTLS ? tls : nil)
         }
-        net = NetServer(listeners: listeners, limits: limits, handler: broker)
+        net = NetServer(listeners: listeners, limits: limits, admission: broker.connectionAdmission, handler: broker)
         registryHTTP = try BrokerServer.makeRegistryServer(config: config, broker: broker, tls: tls)
         metricsHTTP = try BrokerServer.makeMetricsServer(config: config, broker: broker)
     }

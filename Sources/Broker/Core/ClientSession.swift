@@ -40,6 +40,8 @@ final class ClientSession: ConnectionContext {
         var failures = 0
         /// The current exchange got its first message (the login throttle was consulted).
         var exchangeStarted = false
+        /// The user the current exchange's first message claimed (the login throttle's key).
+        var claimedUser: String?
         /// The login throttle's delay for the current exchange's final answer.
         var throttleDelayMs: Int64 = 0
         /// A client certificate was presented that no `ssl.principal.mapping.rules` rule maps:

@@ -62,17 +62,23 @@ struct NetListener: Sendable {
 
 /// Accepts connections and deals them round-robin to the reactors.
 /// Owning thread: the acceptor thread; `stop()` may be called from any thread.
-final class NetAcceptor: Sendable {
+final class NetAcceptor: @unchecked Sendable {
     private let listeners: [NetListener]
     private let reactors: [NetReactor]
+    private let admission: ConnectionAdmission
     private let epollFD: Int32
     private let stopFD: Int32
     private let stopped = Atomic<Bool>(false)
     private static let stopToken = UInt64.max
+    /// Acceptor-thread state (hence `@unchecked Sendable`: other threads only call `stop`): when
+    /// each listener may accept again after a connection limit paused it; 0 = not paused.
+    private var pausedUntilMs: [Int64]
 
-    init(listeners: [NetListener], reactors: [NetReactor]) throws(NetError) {
+    init(listeners: [NetListener], reactors: [NetReactor], admission: ConnectionAdmission) throws(NetError) {
         self.listeners = listeners
         self.reactors = reactors
+        self.admission = admission
+        pausedUntilMs = Array(repeating: 0, count: listeners.count)
         let ep = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard ep >= 0 else { throw .system(call: "epoll_create1", errno: errno) }
         let stop = NetSys.makeEventFD()
@@ -115,20 +121,43 @@ final class NetAcceptor: Sendable {
         defer { events.deallocate() }
         var nextID: UInt64 = 1
         loop: while !stopped.load(ordering: .acquiring) {
-            let count = epoll_wait(epollFD, events, 16, -1)
+            var timeout: Int64 = -1
+            let now = NetSys.monotonicMs()
+            for (i, until) in pausedUntilMs.enumerated() where until > 0 {
+                if until <= now {
+                    resume(i)
+                } else {
+                    timeout = timeout < 0 ? until - now : min(timeout, until - now)
+                }
+            }
+            let count = epoll_wait(epollFD, events, 16, Int32(clamping: timeout))
             if count < 0 { continue }  // EINTR
             for i in 0..<Int(count) {
                 let token = sluice_epoll_event_data(events + i)
                 if token == Self.stopToken { break loop }
-                acceptAll(listeners[Int(token)], nextID: &nextID)
+                acceptAll(Int(token), nextID: &nextID)
             }
         }
         // Closing the listeners here (not at stop()) keeps the fds valid for the loop above.
         for listener in listeners { NetSys.closeQuietly(listener.fd) }
     }
 
-    private func acceptAll(_ listener: NetListener, nextID: inout UInt64) {
+    /// Leaves a listener's new connections in the backlog for `ms` (a connection limit).
+    private func pause(_ index: Int, forMs ms: Int64) {
+        pausedUntilMs[index] = NetSys.monotonicMs() + max(1, ms)
+        _ = sluice_epoll_ctl(epollFD, EPOLL_CTL_MOD, listeners[index].fd, 0, UInt64(index))
+    }
+
+    private func resume(_ index: Int) {
+        pausedUntilMs[index] = 0
+        _ = sluice_epoll_ctl(epollFD, EPOLL_CTL_MOD, listeners[index].fd, NetSys.epollIn, UInt64(index))
+    }
+
+    private func acceptAll(_ index: Int, nextID: inout UInt64) {
+        let listener = listeners[index]
         while true {
+            let wait = admission.acceptWait(listener: listener.address.name, nowMs: NetSys.monotonicMs())
+            if wait > 0 { return pause(index, forMs: wait) }
             var peer = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = withUnsafeMutablePointer(to: &peer) {
@@ -153,8 +182,16 @@ final class NetAcceptor: Sendable {
             let (peerAddress, peerHost, _) = NetSys.describe(address: peer)
             let info = ConnectionInfo(id: id, peerAddress: peerAddress, peerHost: peerHost,
                                       listenerName: listener.address.name, listenerPort: listener.port)
+            if admission.admit(info, nowMs: NetSys.monotonicMs()) != nil {
+                // Over the per-address limit: closed at once, as Kafka does.
+                NetSys.closeQuietly(fd)
+                continue
+            }
             let reactor = reactors[Self.reactorIndex(for: id, reactorCount: reactors.count)]
-            if !reactor.post(.adopt(fd: fd, info: info, tls: listener.address.tls)) { NetSys.closeQuietly(fd) }
+            if !reactor.post(.adopt(fd: fd, info: info, tls: listener.address.tls)) {
+                NetSys.closeQuietly(fd)
+                admission.release(info)
+            }
         }
     }
 }

@@ -65,6 +65,11 @@ final class NetConnection {
     var restriction: ConnectionLimits?
     var isClosed = false
     var lastActivityMs: Int64
+    /// When the connection is closed unless it has authenticated by then (0: no deadline).
+    var authenticationDeadlineMs: Int64 = 0
+    /// On listeners without SASL the deadline ends with the first complete request (which also
+    /// means the TLS handshake, if any, is done); with SASL it ends when authentication succeeds.
+    var deadlineEndsAtFirstFrame = false
 
     // Input: a size prefix being assembled, then the frame body being assembled.
     var header: UInt32 = 0

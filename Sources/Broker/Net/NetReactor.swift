@@ -10,6 +10,7 @@ enum NetInboxItem: Sendable {
     case completion(connection: UInt64, sequence: UInt64, outcome: NetOutcome)
     case maxFrameBytes(connection: UInt64, bytes: Int)
     case liftRestriction(connection: UInt64)
+    case armAuthenticationDeadline(connection: UInt64)
     case drain(deadlineMs: Int64)
 }
 
@@ -41,6 +42,8 @@ final class NetReactor: @unchecked Sendable {
     let index: Int
     private let handler: any FrameHandler
     private let limits: NetLimits
+    /// Every connection this reactor closes gives its place back here.
+    private let admission: ConnectionAdmission
     private let epollFD: Int32
     private let wakeFD: Int32
     private let inbox = Mutex(Inbox())
@@ -67,9 +70,10 @@ final class NetReactor: @unchecked Sendable {
     private let tlsScratch: UnsafeMutableRawBufferPointer
     static let tlsScratchBytes = 64 * 1024
 
-    init(index: Int, limits: NetLimits, handler: any FrameHandler) throws(NetError) {
+    init(index: Int, limits: NetLimits, handler: any FrameHandler, admission: ConnectionAdmission) throws(NetError) {
         self.index = index
         self.limits = limits
+        self.admission = admission
         self.handler = handler
         let ep = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard ep >= 0 else { throw .system(call: "epoll_create1", errno: errno) }
@@ -129,8 +133,16 @@ final class NetReactor: @unchecked Sendable {
     func liftRestriction(connection id: UInt64) {
         guard let conn = connections[id] else { return }
         conn.restriction = nil
+        conn.authenticationDeadlineMs = 0
         conn.maxFrameBytes = limits.maxRequestBytes
         if conn.readReady || conn.hasStash { queueRead(conn) }
+    }
+
+    /// A KIP-368 re-authentication started: it must finish within the authentication timeout;
+    /// only on the reactor thread.
+    func armAuthenticationDeadline(connection id: UInt64) {
+        guard limits.authenticationTimeoutMs > 0, let conn = connections[id] else { return }
+        conn.authenticationDeadlineMs = NetSys.monotonicMs() + limits.authenticationTimeoutMs
     }
 
     /// Applies a per-connection frame limit directly; only on the reactor thread.
@@ -143,7 +155,8 @@ final class NetReactor: @unchecked Sendable {
     func run() {
         threadID.store(pthread_self(), ordering: .relaxed)
         now = NetSys.monotonicMs()
-        let sweepEvery = limits.idleTimeoutMs > 0 ? min(1000, max(10, limits.idleTimeoutMs / 10)) : 1000
+        var sweepEvery: Int64 = limits.idleTimeoutMs > 0 ? min(1000, max(10, limits.idleTimeoutMs / 10)) : 1000
+        if limits.authenticationTimeoutMs > 0 { sweepEvery = min(sweepEvery, max(10, limits.authenticationTimeoutMs / 10)) }
         var nextSweep = now + sweepEvery
         while true {
             drainInbox()
@@ -159,6 +172,7 @@ final class NetReactor: @unchecked Sendable {
             }
             if now >= nextSweep {
                 reapIdle()
+                reapUnauthenticated()
                 nextSweep = now + sweepEvery
             }
             resumeMuted()
@@ -178,7 +192,10 @@ final class NetReactor: @unchecked Sendable {
             defer { box.items = [] }
             return box.items
         }
-        for case .adopt(let fd, _, _) in leftovers { NetSys.closeQuietly(fd) }
+        for case .adopt(let fd, let info, _) in leftovers {
+            NetSys.closeQuietly(fd)
+            admission.release(info)
+        }
     }
 
     private func handleEvent(token: UInt64, flags: UInt32) {
@@ -226,6 +243,7 @@ final class NetReactor: @unchecked Sendable {
             case .completion(let id, let sequence, let outcome): applyCompletion(outcome, sequence: sequence, connection: id)
             case .maxFrameBytes(let id, let bytes): applyMaxFrameBytes(bytes, connection: id)
             case .liftRestriction(let id): liftRestriction(connection: id)
+            case .armAuthenticationDeadline(let id): armAuthenticationDeadline(connection: id)
             case .drain(let deadline): beginDrain(deadline)
             }
         }
@@ -271,6 +289,7 @@ final class NetReactor: @unchecked Sendable {
     private func adopt(fd: Int32, info: ConnectionInfo, tls: ReloadingTLSContext?) {
         if draining {  // accepted just before shutdown: never announced, so just close
             NetSys.closeQuietly(fd)
+            admission.release(info)
             return
         }
         var stream: TLSStream?
@@ -279,10 +298,12 @@ final class NetReactor: @unchecked Sendable {
                 stream = try TLSStream(context: tls.current, fd: fd)
             } catch {
                 NetSys.closeQuietly(fd)
+                admission.release(info)
                 return
             }
         }
         let conn = NetConnection(fd: fd, info: info, tls: stream, maxFrameBytes: limits.maxRequestBytes, now: now)
+        if limits.authenticationTimeoutMs > 0 { conn.authenticationDeadlineMs = now + limits.authenticationTimeoutMs }
         connections[info.id] = conn
         // Before registration, so it precedes every frame; after `connections` holds the
         // connection, so the handler may already set its frame limit.
@@ -291,6 +312,8 @@ final class NetReactor: @unchecked Sendable {
         if let initial = context.initialLimits {
             conn.maxFrameBytes = min(conn.maxFrameBytes, initial.maxFrameBytes)
             conn.restriction = initial
+        } else {
+            conn.deadlineEndsAtFirstFrame = true
         }
         if conn.isClosed { return }
         let interest = NetSys.epollIn | NetSys.epollRdHup | NetSys.epollEdge
@@ -311,6 +334,7 @@ final class NetReactor: @unchecked Sendable {
             for _ in 0..<4 where read(conn.fd, readBuffer.baseAddress, readBuffer.count) > 0 {}
         }
         NetSys.closeQuietly(conn.fd)
+        admission.release(conn.info)
         conn.dropInput()
         conn.pending.removeAll()
         conn.output.removeAll()
@@ -359,6 +383,21 @@ final class NetReactor: @unchecked Sendable {
             idle.append(conn)
         }
         for conn in idle { close(conn, graceful: false) }
+    }
+
+    /// Closes the connections past their authentication deadline: still in the TLS handshake,
+    /// the SASL exchange or a re-authentication, or (on a listener with neither) before their
+    /// first request. Memory and places held by peers that never prove who they are stay bounded.
+    private func reapUnauthenticated() {
+        guard limits.authenticationTimeoutMs > 0 else { return }
+        var late: [NetConnection] = []
+        for conn in connections.values where conn.authenticationDeadlineMs > 0 && now >= conn.authenticationDeadlineMs {
+            late.append(conn)
+        }
+        for conn in late {
+            handler.authenticationTimedOut(conn.context!)
+            close(conn, graceful: false)
+        }
     }
 
     private func beginDrain(_ deadline: Int64) {
@@ -575,6 +614,10 @@ final class NetReactor: @unchecked Sendable {
     }
 
     private func dispatch(_ conn: NetConnection, _ frame: [UInt8]) {
+        if conn.deadlineEndsAtFirstFrame {
+            conn.deadlineEndsAtFirstFrame = false
+            conn.authenticationDeadlineMs = 0
+        }
         let sequence = conn.headSequence + UInt64(conn.pending.count)
         conn.pending.append(.waiting)
         let slot = ResponseSlot(reactor: self, connectionID: conn.info.id, sequence: sequence)

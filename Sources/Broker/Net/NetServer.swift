@@ -18,11 +18,15 @@ public final class NetServer: Sendable {
 
     public let listeners: [ListenerAddress]
     public let limits: NetLimits
+    /// Kafka's connection limits (`max.connections`, per address, creation rates).
+    public let admission: ConnectionAdmission
     private let handler: any FrameHandler
     private let state = Mutex(State())
 
-    public init(listeners: [ListenerAddress], limits: NetLimits = NetLimits(), handler: any FrameHandler) {
+    public init(listeners: [ListenerAddress], limits: NetLimits = NetLimits(),
+                admission: ConnectionAdmission = ConnectionAdmission(), handler: any FrameHandler) {
         self.listeners = listeners
+        self.admission = admission
         var limits = limits
         limits.reactorThreads = max(1, limits.reactorThreads)
         limits.maxInFlightPerConnection = max(1, limits.maxInFlightPerConnection)
@@ -45,9 +49,9 @@ public final class NetServer: Sendable {
             do throws(NetError) {
                 for address in listeners { opened.append(try NetListener.open(address, limits: limits)) }
                 for i in 0..<limits.reactorThreads {
-                    reactors.append(try NetReactor(index: i, limits: limits, handler: handler))
+                    reactors.append(try NetReactor(index: i, limits: limits, handler: handler, admission: admission))
                 }
-                let acceptor = try NetAcceptor(listeners: opened, reactors: reactors)
+                let acceptor = try NetAcceptor(listeners: opened, reactors: reactors, admission: admission)
                 for reactor in reactors {
                     threads.append(try NetSys.spawnThread(name: "sluice-net-\(reactor.index)") { reactor.run() })
                 }

@@ -19,6 +19,11 @@ public struct NetLimits: Sendable, Hashable {
     public var socketSendBufferBytes: Int
     /// `socket.receive.buffer.bytes`; -1 keeps the OS default.
     public var socketReceiveBufferBytes: Int
+    /// `connections.authentication.timeout.ms`: a connection must have authenticated (TLS
+    /// handshake and SASL where its listener has them; on a listener with neither, sent its first
+    /// request) this long after it was accepted, and a KIP-368 re-authentication must finish this
+    /// long after it started, or the connection is closed. 0: no deadline.
+    public var authenticationTimeoutMs: Int64
 
     public init(
         maxRequestBytes: Int = 104_857_600,
@@ -27,8 +32,10 @@ public struct NetLimits: Sendable, Hashable {
         maxInFlightPerConnection: Int = 64,
         maxPendingOutputBytes: Int = 8 * 1024 * 1024,
         socketSendBufferBytes: Int = -1,
-        socketReceiveBufferBytes: Int = -1
+        socketReceiveBufferBytes: Int = -1,
+        authenticationTimeoutMs: Int64 = 10_000
     ) {
+        self.authenticationTimeoutMs = authenticationTimeoutMs
         self.maxRequestBytes = maxRequestBytes
         self.idleTimeoutMs = idleTimeoutMs
         self.reactorThreads = reactorThreads
@@ -134,6 +141,13 @@ public protocol FrameHandler: AnyObject, Sendable {
     func handleFrame(_ frame: [UInt8], connection: any ConnectionContext, slot: ResponseSlot)
     /// Called exactly once, after the socket is closed; later slot completions are ignored.
     func connectionClosed(_ connection: any ConnectionContext)
+    /// Called just before a connection is closed for missing its authentication deadline
+    /// (`NetLimits.authenticationTimeoutMs`); `connectionClosed` follows.
+    func authenticationTimedOut(_ connection: any ConnectionContext)
+}
+
+extension FrameHandler {
+    public func authenticationTimedOut(_ connection: any ConnectionContext) {}
 }
 
 /// Why the server could not start. A value; usable on any thread.

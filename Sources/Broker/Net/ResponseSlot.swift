@@ -67,6 +67,16 @@ public final class ResponseSlot: Sendable {
         }
     }
 
+    /// A KIP-368 re-authentication started on this connection: it must succeed within the
+    /// server's authentication timeout or the connection is closed.
+    public func armAuthenticationDeadline() {
+        if reactor.isCurrentThread {
+            reactor.armAuthenticationDeadline(connection: connectionID)
+        } else {
+            reactor.post(.armAuthenticationDeadline(connection: connectionID))
+        }
+    }
+
     /// True once one of the completion methods has been called.
     public var isCompleted: Bool { finished.load(ordering: .acquiring) }
 

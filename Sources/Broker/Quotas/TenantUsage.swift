@@ -99,6 +99,24 @@ extension Broker {
         family("sluice_bytes_out_total", "counter", "Response bytes queued (fetch bodies included).",
                [("", Double(stats.bytesOut.load(ordering: .relaxed)))])
         family("sluice_topics", "gauge", "Topics.", [("", Double(metadata.topics.count))])
+        // Hardening (docs/security.md): connection limits, the authentication deadline, failed logins.
+        let refusals = connectionAdmission.refusals
+        family("sluice_connections_refused_total", "counter",
+               "Connections accepted and closed at once: the address held max.connections.per.ip.",
+               [("{reason=\"per_ip\"}", Double(refusals[.perIP] ?? 0))])
+        family("sluice_connection_accept_pauses_total", "counter",
+               "Times accepting on a listener paused (connections wait in the backlog): max.connections or max.connection.creation.rate.",
+               [ConnectionRefusal.maxConnections, .creationRate].map { ("{reason=\"\($0.rawValue)\"}", Double(refusals[$0] ?? 0)) })
+        family("sluice_authentication_timeouts_total", "counter",
+               "Connections closed for not authenticating within connections.authentication.timeout.ms.",
+               [("", Double(stats.authenticationTimeouts.load(ordering: .relaxed)))])
+        let logins = security.loginThrottle
+        family("sluice_login_delayed_total", "counter", "Logins answered late by the failed-login throttle.",
+               [("", Double(logins.delayed.load(ordering: .relaxed)))])
+        family("sluice_login_refused_total", "counter", "Logins refused: the user is locked out from that address.",
+               [("", Double(logins.refused.load(ordering: .relaxed)))])
+        family("sluice_login_lockouts_total", "counter", "Lockouts of a user from an address begun.",
+               [("", Double(logins.lockouts.load(ordering: .relaxed)))])
         return out
     }
 

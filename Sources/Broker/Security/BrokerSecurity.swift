@@ -33,8 +33,11 @@ public final class BrokerSecurity: Sendable {
     let principalMapper: PrincipalMapper
     /// OAUTHBEARER: token checks and the JWKS file (only when the mechanism is enabled).
     let oauth: (validator: JwtValidator, keys: JwksStore)?
-    /// Failed logins per source address: answers slow down, then the address is refused a while.
+    /// Failed logins per (source address, user): answers slow down, then that user is refused from
+    /// that address a while; past a high per-address level every login from it is delayed.
     let loginThrottle: LoginThrottle
+    /// Connections closed for missing the authentication deadline, reported per address and minute.
+    let authenticationTimeoutReports = OncePerAddress()
     /// One JSON line per authentication outcome, denial, chosen allow and security change.
     let audit: AuditLog?
     /// Which allowed decisions are audited (`audit.log.allow.resources`).
@@ -94,7 +97,8 @@ public final class BrokerSecurity: Sendable {
         }
         loginThrottle = LoginThrottle(config: LoginThrottleConfig(
             freeFailures: free, baseDelayMs: config.int64("connection.failed.authentication.delay.ms"),
-            refuseAfter: refuseAfter, lockoutMs: config.int64("sasl.login.lockout.ms")))
+            refuseAfter: refuseAfter, lockoutMs: config.int64("sasl.login.lockout.ms"),
+            addressDelayAfter: config.int("sasl.login.failures.address.delay")))
         do {
             principalMapper = try PrincipalMapper(rules: config.string("ssl.principal.mapping.rules"))
         } catch {

@@ -62,7 +62,8 @@ extension Broker {
     /// SaslHandshake v0–v1 (KIP-43). Picks the mechanism; v0 switches the connection to bare
     /// tokens, v1 expects SaslAuthenticate. On an authenticated connection this starts a KIP-368
     /// re-authentication, which must use the same mechanism.
-    func handleSaslHandshake(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
+    func handleSaslHandshake(_ header: RequestContext, _ r: inout WireReader, _ slot: ResponseSlot)
+        throws(DecodeError) -> HandlerOutcome {
         let request = try SaslHandshakeRequest(from: &r, version: header.apiVersion)
         var response = SaslHandshakeResponse()
         response.mechanisms = security.enabledMechanisms
@@ -86,6 +87,8 @@ extension Broker {
             response.errorCode = error.rawValue
             return .respondThenClose(response)
         }
+        // A re-authentication must finish within the authentication timeout, like the first one.
+        if session.state.withLock({ $0.reauthenticating }) { slot.armAuthenticationDeadline() }
         return .respond(response)
     }
 
@@ -141,6 +144,8 @@ extension Broker {
         let address = session.info.peerHost
         var mechanismName = ""
         var failureMessage: String?
+        var refusedByThrottle = false
+        var claimedUser: String?
         session.state.withLock { s in
             guard var mechanism = s.mechanism else {
                 outcome.errorCode = KafkaError.illegalSaslState.rawValue
@@ -151,7 +156,11 @@ extension Broker {
             mechanismName = mechanism.mechanismName
             if !s.exchangeStarted {
                 s.exchangeStarted = true
-                switch security.loginThrottle.check(address: address, nowMs: now) {
+                // Failed logins count per (address, claimed user): one user's failures never
+                // lock out the others behind the same address.
+                s.claimedUser = s.reauthenticating ? String(s.principal.dropFirst("User:".count))
+                    : mechanism.claimedUser(message)
+                switch security.loginThrottle.check(address: address, user: s.claimedUser, nowMs: now) {
                 case .allow: s.throttleDelayMs = 0
                 case .delay(let ms): s.throttleDelayMs = ms
                 case .refuse(let retryAfter):
@@ -161,9 +170,11 @@ extension Broker {
                     outcome.errorMessage = LoginDecision.refuse(retryAfterMs: retryAfter).message
                     outcome.closeAfterResponse = true
                     failureMessage = outcome.errorMessage
+                    refusedByThrottle = true
                     return
                 }
             }
+            claimedUser = s.claimedUser
             let step = mechanism.step(message)
             switch step {
             case .challenge(let bytes):
@@ -184,11 +195,12 @@ extension Broker {
                     s.claims = (mechanism as? OAuthBearerServer)?.token?.stringClaims ?? [:]
                     s.authenticated = true
                     outcome.serverBytes = final ?? []
-                    // KIP-368: with connections.max.reauth.ms set, the session ends at the earlier of
-                    // that and the credential's own expiry (an OAuth token's exp).
-                    if reauthMs > 0 {
-                        var lifetime = reauthMs
-                        if let expiry = mechanism.credentialExpiresAtMs { lifetime = min(lifetime, max(0, expiry - now)) }
+                    // KIP-368: the session ends at the earlier of connections.max.reauth.ms (when set)
+                    // and the credential's own expiry (an OAuth token's exp) — the latter always,
+                    // unlike Kafka, whose default 0 lets a session outlive its token.
+                    var lifetime: Int64? = reauthMs > 0 ? reauthMs : nil
+                    if let expiry = mechanism.credentialExpiresAtMs { lifetime = min(lifetime ?? .max, max(0, expiry - now)) }
+                    if let lifetime {
                         s.sessionExpiryMs = now + lifetime
                         outcome.sessionLifetimeMs = lifetime
                     }
@@ -210,8 +222,18 @@ extension Broker {
             s.throttleDelayMs = 0
         }
         if outcome.authenticated || failureMessage != nil {
-            if failureMessage != nil && outcome.errorCode == KafkaError.saslAuthenticationFailed.rawValue {
-                security.loginThrottle.recordFailure(address: address, nowMs: now)
+            // A refused attempt is not a new failure: a user who retries during a lockout is not
+            // locked out longer for it.
+            if failureMessage != nil && !refusedByThrottle
+                && outcome.errorCode == KafkaError.saslAuthenticationFailed.rawValue
+                && security.loginThrottle.recordFailure(address: address, user: claimedUser, nowMs: now) {
+                let config = security.loginThrottle.config
+                security.record(AuditEvent(
+                    kind: .authentication, principal: claimedUser.map { "User:" + $0 }, client: session.info.peerAddress,
+                    listener: session.info.listenerName, api: api, decision: .failure,
+                    detail: "login lockout: \(config.refuseAfter) failed logins for this user from \(address) within "
+                        + "\(config.windowMs / 1000) s; refused from this address for \(config.lockoutMs / 1000) s "
+                        + "(other users are not affected)"))
             }
             security.record(AuditEvent(
                 kind: .authentication, principal: outcome.authenticated ? session.principal : nil,

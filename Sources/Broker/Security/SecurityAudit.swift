@@ -133,3 +133,44 @@ extension BrokerSecurity {
     /// Counters for tests and metrics.
     var deniedCount: Int { auditHook.denials.load(ordering: .relaxed) }
 }
+
+/// Reports about one address at most once per interval, counting what happened in between: for
+/// events a peer can cause in bulk (connections that never authenticate), so the audit log gets
+/// one line per address and minute, not one per connection. Bounded: at most `maxAddresses` are
+/// remembered; when full, the oldest report is forgotten.
+final class OncePerAddress: Sendable {
+    private struct Entry {
+        var lastReportMs: Int64
+        var unreported: Int
+    }
+
+    private let intervalMs: Int64
+    private let maxAddresses: Int
+    private let entries = Mutex<[String: Entry]>([:])
+
+    init(intervalMs: Int64 = 60_000, maxAddresses: Int = 4096) {
+        self.intervalMs = intervalMs
+        self.maxAddresses = maxAddresses
+    }
+
+    /// Counts one event from `address`; returns how many to report now (this one included), or
+    /// nil when the address was reported less than an interval ago.
+    func due(_ address: String, nowMs: Int64) -> Int? {
+        entries.withLock { entries in
+            if var entry = entries[address] {
+                entry.unreported += 1
+                guard nowMs - entry.lastReportMs >= intervalMs else {
+                    entries[address] = entry
+                    return nil
+                }
+                entries[address] = Entry(lastReportMs: nowMs, unreported: 0)
+                return entry.unreported
+            }
+            if entries.count >= maxAddresses, let oldest = entries.min(by: { $0.value.lastReportMs < $1.value.lastReportMs }) {
+                entries[oldest.key] = nil
+            }
+            entries[address] = Entry(lastReportMs: nowMs, unreported: 0)
+            return 1
+        }
+    }
+}

@@ -9,7 +9,8 @@ public enum DevCertificates {
     /// 825 days: the longest validity clients such as macOS accept for a server certificate.
     public static let leafValidityDays = 825
 
-    /// Writes `ca.pem`, `ca-key.pem`, `broker.pem`, `broker-key.pem` and
+    /// Writes `ca.pem`, `ca-key.pem`, `broker.pem`, `broker-key.pem`, `broker-keystore.pem` (the
+    /// key and chain in one file, KIP-651's PEM keystore) and
     /// `client-<name>.pem`/`client-<name>-key.pem` into `directory` (created when missing). Keys
     /// get mode 0600, certificates 0644. Refuses to overwrite existing files unless `force`.
     /// Returns the paths written.
@@ -23,7 +24,7 @@ public enum DevCertificates {
             }
         }
         guard Set(clients).count == clients.count else { throw CertificateError("a client name is given twice") }
-        let names = ["ca.pem", "ca-key.pem", "broker.pem", "broker-key.pem"]
+        let names = ["ca.pem", "ca-key.pem", "broker.pem", "broker-key.pem", "broker-keystore.pem"]
             + clients.flatMap { ["client-\($0).pem", "client-\($0)-key.pem"] }
         if !force {
             let existing = names.filter { (try? SecurityFiles.read(directory + "/" + $0)) != nil }
@@ -52,7 +53,9 @@ public enum DevCertificates {
             subject: [("O", "Sluice Dev"), ("OU", "brokers"), ("CN", brokerHosts.first ?? "localhost")],
             publicKey: brokerKey, signingKey: caKey, issuer: ca, validityDays: leafValidityDays,
             extensions: leafExtensions(usage: "serverAuth") + [(CertificateExtension.subjectAltName, sans)])
-        outputs += [("broker.pem", broker.pem + ca.pem, false), ("broker-key.pem", brokerKey.privateKeyPEM(), true)]
+        outputs += [("broker.pem", broker.pem + ca.pem, false), ("broker-key.pem", brokerKey.privateKeyPEM(), true),
+                    // KIP-651's PEM keystore, what `ssl.keystore.location` points at: the key, then the chain.
+                    ("broker-keystore.pem", brokerKey.privateKeyPEM() + broker.pem + ca.pem, true)]
 
         for client in clients {
             let key = AsymmetricKey.generateEC(.p256)

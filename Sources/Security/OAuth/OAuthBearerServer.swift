@@ -67,6 +67,15 @@ public struct OAuthBearerServer: SaslServerMechanism {
         .failure(SaslFailure(kind: .malformed, message: "Invalid OAUTHBEARER client first message: \(why)"))
     }
 
+    public func claimedUser(_ firstMessage: [UInt8]) -> String? {
+        guard case .success(let parsed) = InitialResponse.parse(firstMessage),
+              let jws = try? CompactJws.parse(Array(parsed.token.utf8)),
+              let claims = try? Json.parse(jws.payload),
+              let subject = claims[validator.config.subjectClaimName]?.stringValue
+        else { return nil }
+        return subject
+    }
+
     public mutating func step(_ clientMessage: [UInt8]) -> SaslStep {
         switch state {
         case .done:

@@ -34,6 +34,13 @@ public struct PlainServer: SaslServerMechanism {
         SaslFailure(kind: .malformed, message: "Invalid PLAIN message: \(why)")
     }
 
+    public func claimedUser(_ firstMessage: [UInt8]) -> String? {
+        guard firstMessage.count <= Self.maxMessageBytes else { return nil }
+        let fields = firstMessage.split(separator: 0, maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.count == 3, fields[1].count <= Self.maxFieldBytes else { return nil }
+        return String(validating: fields[1], as: UTF8.self)
+    }
+
     public mutating func step(_ clientMessage: [UInt8]) -> SaslStep {
         guard case .awaitingMessage = state else {
             return .failure(SaslFailure(kind: .protocolViolation, message: "PLAIN exchange already complete"))

@@ -51,6 +51,10 @@ public protocol SaslServerMechanism: Sendable {
     /// expire (OAUTHBEARER: the token's `exp`); nil otherwise, and before success. The broker
     /// caps the session lifetime (KIP-368) at this instant. Defaults to nil.
     var credentialExpiresAtMs: Int64? { get }
+    /// The user an exchange's first client message claims to be, read without verifying anything
+    /// (OAUTHBEARER: the token's unverified subject). Only for counting failed logins per user
+    /// (the login throttle); never an identity. nil when the message names none.
+    func claimedUser(_ firstMessage: [UInt8]) -> String?
 }
 
 extension SaslServerMechanism {

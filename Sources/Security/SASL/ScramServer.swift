@@ -92,6 +92,15 @@ public struct ScramServer: SaslServerMechanism {
     }
 
     /// client-first-message = gs2-header client-first-message-bare (RFC 5802 §7).
+    public func claimedUser(_ firstMessage: [UInt8]) -> String? {
+        // gs2-header "," "n=" saslname "," ... : the name after the header's second comma.
+        guard firstMessage.count <= Self.maxMessageBytes,
+              let text = String(validating: firstMessage, as: UTF8.self) else { return nil }
+        let fields = text.split(separator: ",", maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.count >= 3, fields[2].hasPrefix("n=") else { return nil }
+        return Self.decodeSaslName(fields[2].dropFirst(2))
+    }
+
     private mutating func clientFirst(_ bytes: [UInt8]) -> SaslStep {
         guard bytes.count <= Self.maxMessageBytes else { return Self.invalidEncoding("message too long") }
         guard let text = String(validating: bytes, as: UTF8.self) else { return Self.invalidEncoding("not UTF-8") }
