@@ -21,10 +21,10 @@ import Testing
         return try builder.build()
     }
 
-    /// What sarama 1.22 sends: maxTimestamp 0, with a CRC that matches it.
+    /// What sarama 1.22 sends: maxTimestamp unset (-1; zero time encodes so), with a matching CRC.
     static func saramaLike(codec: CompressionCodec = .none) throws -> [UInt8] {
         var bytes = try batch(codec: codec)
-        #expect(RecordBatches.stampMaxTimestamp(0, type: .createTime, in: &bytes, batchStart: 0))
+        #expect(RecordBatches.stampMaxTimestamp(-1, type: .createTime, in: &bytes, batchStart: 0))
         return bytes
     }
 

@@ -1,5 +1,5 @@
 """The broker computes a batch's maxTimestamp from its records, as Kafka's LogValidator does: a
-batch whose header says 0 (what sarama 1.22 sends) is still found by ListOffsets by timestamp."""
+batch whose header says 0 (sarama 1.22 sends -1, as bad) is still found by ListOffsets by timestamp."""
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 

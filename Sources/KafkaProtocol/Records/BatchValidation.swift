@@ -17,7 +17,7 @@ public struct ValidatedBatch: Equatable, Sendable {
 
     public var totalSize: Int { header.totalSize }
     public var recordCount: Int32 { header.recordsCount }
-    /// As the client sent it, which may be wrong (sarama 1.22 sends 0); see `maxRecordTimestamp`.
+    /// As the client sent it, which may be wrong (sarama 1.22 sends -1, others 0); see `maxRecordTimestamp`.
     public var maxTimestamp: Int64 { header.maxTimestamp }
     public var producerId: Int64 { header.producerId }
     public var producerEpoch: Int16 { header.producerEpoch }

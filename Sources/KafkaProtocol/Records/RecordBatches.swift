@@ -139,8 +139,8 @@ public enum RecordBatches {
 
     /// Writes a batch's timestamp type (attribute bit 3) and maxTimestamp as Kafka's LogValidator
     /// does before an append: LogAppendTime topics get the broker's clock, CreateTime topics the
-    /// largest record timestamp, whatever the client put there (sarama 1.22 leaves maxTimestamp at
-    /// 0). baseTimestamp is left as it is, as Kafka does. The CRC covers both fields, so it is
+    /// largest record timestamp, whatever the client put there (sarama 1.22 leaves maxTimestamp
+    /// unset, -1). baseTimestamp is left as it is, as Kafka does. The CRC covers both fields, so it is
     /// recomputed, but only when something changed: a correct batch is not touched. Returns
     /// whether it rewrote the batch, which must be complete.
     @discardableResult
