@@ -1,17 +1,20 @@
 # Sluice: the two set-up commands are `make run` and `make test`; both install what is missing.
 SHELL := /bin/bash
 APT_PACKAGES := libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsnappy-dev pkg-config kcat librdkafka-dev
+# Only the interop tests need these: Debian's Go and its sarama 1.22 (Tests/Interop/sarama, built offline).
+INTEROP_APT_PACKAGES := golang-go golang-github-shopify-sarama-dev
 VENV := .venv
 PY := $(VENV)/bin/python
 SWIFT_FLAGS ?=
 RELEASE_BIN := .build/release/sluice
 
-.PHONY: deps apt-deps py-deps build release run test unit-test interop-test bench codegen codegen-check clean
+.PHONY: deps apt-deps interop-apt-deps py-deps build release run test unit-test interop-test bench codegen codegen-check clean
 
 deps: apt-deps py-deps
 
-apt-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# Installs whichever of PACKAGES is missing.
+define apt_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -19,6 +22,13 @@ apt-deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
+
+apt-deps:
+	$(call apt_install,$(APT_PACKAGES))
+
+interop-apt-deps:
+	$(call apt_install,$(INTEROP_APT_PACKAGES))
 
 $(VENV)/.installed: Tests/Interop/requirements.txt
 	python3 -m venv $(VENV)
@@ -56,7 +66,7 @@ codegen-check: apt-deps
 unit-test: apt-deps
 	swift test $(SWIFT_FLAGS)
 
-interop-test: release py-deps
+interop-test: release py-deps interop-apt-deps
 	SLUICE_BIN=$(abspath $(RELEASE_BIN)) $(PY) -m pytest -q Tests/Interop
 
 test: deps codegen-check unit-test interop-test

@@ -3,14 +3,15 @@
 
 Starts `sluice serve` (SLUICE_BIN, default .build-golden/debug/sluice) on a free loopback port
 with a temporary data directory, puts an asyncio TCP proxy in front of it (the broker advertises
-the proxy, so every connection goes through it), drives confluent-kafka, kafka-python and kcat
-through the proxy, and writes a few distinct frames per (API, version, direction, client) to
+the proxy, so every connection goes through it), drives confluent-kafka, kafka-python, kcat and
+Debian's sarama 1.22 (Tests/Interop/sarama, built as the interop test builds it) through the proxy, and writes a few distinct frames per (API, version, direction, client) to
 Tests/KafkaProtocolTests/Golden/<api>_<request|response>_v<N>_<client>_<k>.hex.
 
 A frame is the bytes after the 4-byte size. Clients are told apart by their header client id
 (each is given its own), so lingering background connections are still labelled right.
 
-Usage: .venv/bin/python scripts/capture-golden.py [--out DIR] [--per-key N]
+Usage: .venv/bin/python scripts/capture-golden.py [--out DIR] [--per-key N] [--clients a,b]
+(--clients replaces only those clients' vectors, e.g. --clients sarama.)
 """
 import argparse
 import warnings
@@ -344,12 +345,47 @@ def drive_kcat(bootstrap):
 
 # ---------------------------------------------------------------------------------------------
 
-def write_vectors(recorder, out_dir: Path, per_key: int):
+def drive_sarama(bootstrap):
+    """sarama's consumer group (JoinGroup v1, OffsetCommit v1, OffsetFetch v1), its producer
+    (Produce v3) and its offset lookups (ListOffsets v1, and v0 at version 0.10.0)."""
+    sys.path.insert(0, str(ROOT / "Tests/Interop"))
+    from test_sarama import build_sarama_driver
+    binary = build_sarama_driver()
+    env = dict(os.environ, SARAMA_CLIENT_ID=CLIENT_PREFIX + "sarama")
+    topic = "golden-sarama"
+
+    def run(*args):
+        subprocess.run([binary, *map(str, args)], env=env, check=True, capture_output=True, timeout=60)
+
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": bootstrap, "client.id": "setup"})
+    step("create topic", lambda: admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(10))
+    step("produce", lambda: run("produce", bootstrap, topic, 1, 4, 1_700_000_000_000))
+    step("list offsets v1", lambda: run("offset", bootstrap, topic, 0, 1_700_000_000_010, "2.1.0"))
+    step("list offsets v0", lambda: run("offset", bootstrap, topic, 0, -1, "0.10.0.0"))
+
+    def group():
+        member = subprocess.Popen([binary, "member", bootstrap, "golden-sarama-group", topic, "golden"],
+                                  env=env, stdout=subprocess.PIPE, text=True)
+        deadline = time.time() + 30
+        consumed = 0
+        for line in member.stdout:
+            consumed += line.startswith("CONSUMED")
+            if consumed == 4 or time.time() > deadline:
+                break
+        time.sleep(0.5)  # a commit interval
+        member.send_signal(signal.SIGTERM)
+        if member.wait(30) != 0 or consumed < 4:
+            raise RuntimeError(f"member exited with {member.returncode} after {consumed} records")
+    step("consumer group", group)
+
+
+def write_vectors(recorder, out_dir: Path, per_key: int, clients=None):
     names = load_api_names()
     groups = defaultdict(list)
     skipped = 0
     for client, key, version, direction, frame in recorder.frames:
-        if client == "unknown" or key not in names:
+        if client == "unknown" or key not in names or (clients and client not in clients):
             continue
         if len(frame) > MAX_FRAME:
             skipped += 1
@@ -359,7 +395,8 @@ def write_vectors(recorder, out_dir: Path, per_key: int):
             group.append(frame)
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.hex"):
-        old.unlink()
+        if not clients or any(f"_{client}_" in old.name for client in clients):
+            old.unlink()
     total_files = total_bytes = 0
     for (api, direction, version, client), frames in sorted(groups.items()):
         # Spread the picks over sizes so small and large examples are both kept.
@@ -385,11 +422,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(ROOT / "Tests/KafkaProtocolTests/Golden"))
     parser.add_argument("--per-key", type=int, default=3)
+    parser.add_argument("--clients", help="comma-separated: librdkafka, kafka-python, kcat, sarama (default all)")
     args = parser.parse_args()
     binary = os.environ.get("SLUICE_BIN", str(ROOT / ".build-golden/debug/sluice"))
     if not Path(binary).exists():
         sys.exit(f"no broker binary at {binary}: swift build --scratch-path .build-golden")
 
+    clients = set(args.clients.split(",")) if args.clients else None
     recorder = Recorder()
     broker_port, proxy_port = free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="sluice-golden-") as tmp:
@@ -398,12 +437,12 @@ def main():
         try:
             start_proxy(proxy_port, broker_port, recorder)
             bootstrap = f"127.0.0.1:{proxy_port}"
-            print("confluent-kafka (librdkafka)")
-            drive_confluent(bootstrap)
-            print("kafka-python")
-            drive_kafka_python(bootstrap)
-            print("kcat")
-            drive_kcat(bootstrap)
+            drivers = [("librdkafka", drive_confluent), ("kafka-python", drive_kafka_python),
+                       ("kcat", drive_kcat), ("sarama", drive_sarama)]
+            for client, drive in drivers:
+                if not clients or client in clients:
+                    print(client)
+                    drive(bootstrap)
             time.sleep(0.5)  # let in-flight responses reach the recorder
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -411,7 +450,7 @@ def main():
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    write_vectors(recorder, Path(args.out), args.per_key)
+    write_vectors(recorder, Path(args.out), args.per_key, clients)
 
 
 if __name__ == "__main__":

@@ -354,6 +354,25 @@ final class LogCore {
         return (best.offsetOfMaxTimestamp, best.maxTimestamp)
     }
 
+    func offsetsBefore(_ timestamp: Int64, maxCount: Int, now: Int64) throws(LogStoreError) -> [Int64] {
+        if closed { throw .closed }
+        // (first offset, last modified) per segment, plus the log end "now" when the active
+        // segment holds data: the candidates Kafka's v0 answer picks from.
+        var candidates: [(offset: Int64, modified: Int64)] = []
+        for segment in segments {
+            candidates.append((max(segment.baseOffset, logStartOffset), try FileIO.modifiedMs(segment.log, path: segment.logPath)))
+        }
+        if (segments.last?.size ?? 0) > 0 { candidates.append((logEndOffset, now)) }
+        let newest: Int
+        switch timestamp {
+        case -1: newest = candidates.count - 1
+        case -2: newest = candidates.isEmpty ? -1 : 0
+        default: newest = candidates.lastIndex { $0.modified <= timestamp } ?? -1
+        }
+        guard newest >= 0, maxCount > 0 else { return [] }
+        return candidates[max(0, newest - maxCount + 1)...newest].map(\.offset).sorted(by: >)
+    }
+
     // MARK: Offsets and epochs
 
     func updateHighWatermark(_ offset: Int64) -> Int64 {

@@ -121,6 +121,14 @@ public final class PartitionLog: Sendable {
         try core.withLock { core throws(LogStoreError) in try core.maxTimestampOffset() }
     }
 
+    /// ListOffsets v0 (Kafka's legacy answer, before the time index existed): up to `maxCount`
+    /// offsets, largest first, from the first offsets of the segments last modified at or before
+    /// `timestamp` (-1: all of them and the log end when the active segment holds data; -2: the
+    /// log start only). Segment granularity, by file mtime, as Kafka 3.x computed it.
+    public func offsetsBefore(_ timestamp: Int64, maxCount: Int, now: Int64) throws(LogStoreError) -> [Int64] {
+        try core.withLock { core throws(LogStoreError) in try core.offsetsBefore(timestamp, maxCount: maxCount, now: now) }
+    }
+
     /// DeleteRecords: raises the log start offset to `offset` (at most the high watermark, else
     /// `offsetOutOfRange`), persists it, and deletes segments wholly below it. Returns the new
     /// log start offset.

@@ -23,12 +23,16 @@ def varint(n: int) -> bytes:
     return bytes(out)
 
 
-def record_batch(values, base_timestamp=0) -> bytes:
+def record_batch(values, base_timestamp=0, timestamp_deltas=None, max_timestamp=None) -> bytes:
+    """One uncompressed v2 batch. The header's maxTimestamp is `max_timestamp` as given (default
+    the base timestamp), whatever the records hold, as a careless client may write it."""
+    deltas = timestamp_deltas or [0] * len(values)
     records = b""
     for i, v in enumerate(values):
-        body = b"\x00" + varint(0) + varint(i) + varint(-1) + varint(len(v)) + v + varint(0)
+        body = b"\x00" + varint(deltas[i]) + varint(i) + varint(-1) + varint(len(v)) + v + varint(0)
         records += varint(len(body)) + body
-    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, base_timestamp, base_timestamp, -1, -1, -1,
+    header_max = base_timestamp if max_timestamp is None else max_timestamp
+    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, base_timestamp, header_max, -1, -1, -1,
                             len(values)) + records
     crc = crc32c(after_crc)
     after_length = struct.pack(">ibI", -1, 2, crc) + after_crc

@@ -1,7 +1,8 @@
 // Goal: the generated codecs reproduce, byte for byte, frames real clients sent (and our broker
 // answered), for every (API, version, direction) captured.
 // Method: `scripts/capture-golden.py` records frames from confluent-kafka (librdkafka 2.12),
-// kafka-python and kcat (Debian's librdkafka 2.0.2) through a proxy into `Golden/*.hex`. Each
+// kafka-python, kcat (Debian's librdkafka 2.0.2) and Debian's sarama 1.22 (JoinGroup v1,
+// OffsetCommit v1, ListOffsets v0, which Kafka 4 dropped) through a proxy into `Golden/*.hex`. Each
 // file is decoded (header by the flexible-version rule, then the body with the generated type),
 // must be consumed completely, and must re-encode to the identical bytes.
 import Foundation

@@ -392,7 +392,7 @@ func build(_ builder: RecordBatchBuilder) throws -> [UInt8] {
         for codec in [CompressionCodec.none, .lz4] {
             let batch = try build(goldenBuilder(codec: codec))
             var bytes = goldenBatch + batch
-            RecordBatches.setLogAppendTime(123_456, in: &bytes, batchStart: 81)
+            #expect(RecordBatches.stampMaxTimestamp(123_456, type: .logAppendTime, in: &bytes, batchStart: 81))
             let h = try RecordBatchHeader(from: bytes, at: 81)
             #expect(h.isLogAppendTime && h.compressionCodec == codec.rawValue)
             #expect(h.maxTimestamp == 123_456 && h.baseTimestamp == 1000)

@@ -76,29 +76,31 @@ public final class Broker: FrameHandler, Sendable {
     var resolver: ConfigResolver { resolverState.withLock { $0 } }
 
     /// Every API this broker serves. ApiVersions answers are derived from this list only.
+    /// The lowest versions are those Kafka 3.9 still served (KIP-896 removed them in Kafka 4),
+    /// except Produce v0–v2 and Fetch v0–v3, which need message formats v0/v1 (UNSUPPORTED.md).
     static let supportedApis: [ApiSupport] = [
         ApiSupport(.produce, 3...11, advertisedMin: 0) { b, h, r, s throws(DecodeError) in try b.handleProduce(h, &r, s) },
         ApiSupport(.fetch, 4...12) { b, h, r, s throws(DecodeError) in try b.handleFetch(h, &r, s) },
-        ApiSupport(.listOffsets, 1...7) { b, h, r, _ throws(DecodeError) in try b.handleListOffsets(h, &r) },
+        ApiSupport(.listOffsets, 0...7) { b, h, r, _ throws(DecodeError) in try b.handleListOffsets(h, &r) },
         ApiSupport(.metadata, 0...12) { b, h, r, _ throws(DecodeError) in try b.handleMetadata(h, &r) },
         ApiSupport(.apiVersions, 0...4) { b, h, r, _ throws(DecodeError) in try b.handleApiVersions(h, &r) },
-        ApiSupport(.createTopics, 2...7) { b, h, r, _ throws(DecodeError) in try b.handleCreateTopics(h, &r) },
-        ApiSupport(.deleteTopics, 1...6) { b, h, r, _ throws(DecodeError) in try b.handleDeleteTopics(h, &r) },
+        ApiSupport(.createTopics, 0...7) { b, h, r, _ throws(DecodeError) in try b.handleCreateTopics(h, &r) },
+        ApiSupport(.deleteTopics, 0...6) { b, h, r, _ throws(DecodeError) in try b.handleDeleteTopics(h, &r) },
         ApiSupport(.initProducerId, 0...5) { b, h, r, _ throws(DecodeError) in try b.handleInitProducerId(h, &r) },
         ApiSupport(.deleteRecords, 0...2) { b, h, r, _ throws(DecodeError) in try b.handleDeleteRecords(h, &r) },
-        ApiSupport(.offsetForLeaderEpoch, 2...4) { b, h, r, _ throws(DecodeError) in
+        ApiSupport(.offsetForLeaderEpoch, 0...4) { b, h, r, _ throws(DecodeError) in
             try b.handleOffsetForLeaderEpoch(h, &r)
         },
-        ApiSupport(.describeConfigs, 1...4) { b, h, r, _ throws(DecodeError) in try b.handleDescribeConfigs(h, &r) },
+        ApiSupport(.describeConfigs, 0...4) { b, h, r, _ throws(DecodeError) in try b.handleDescribeConfigs(h, &r) },
         ApiSupport(.alterConfigs, 0...2) { b, h, r, _ throws(DecodeError) in try b.handleAlterConfigs(h, &r) },
         ApiSupport(.createPartitions, 0...3) { b, h, r, _ throws(DecodeError) in try b.handleCreatePartitions(h, &r) },
         ApiSupport(.incrementalAlterConfigs, 0...1) { b, h, r, _ throws(DecodeError) in
             try b.handleIncrementalAlterConfigs(h, &r)
         },
-        ApiSupport(.offsetCommit, 2...8) { b, h, r, _ throws(DecodeError) in try b.handleOffsetCommit(h, &r) },
-        ApiSupport(.offsetFetch, 1...8) { b, h, r, _ throws(DecodeError) in try b.handleOffsetFetch(h, &r) },
+        ApiSupport(.offsetCommit, 0...8) { b, h, r, _ throws(DecodeError) in try b.handleOffsetCommit(h, &r) },
+        ApiSupport(.offsetFetch, 0...8) { b, h, r, _ throws(DecodeError) in try b.handleOffsetFetch(h, &r) },
         ApiSupport(.findCoordinator, 0...4) { b, h, r, _ throws(DecodeError) in try b.handleFindCoordinator(h, &r) },
-        ApiSupport(.joinGroup, 2...7) { b, h, r, s throws(DecodeError) in try b.handleJoinGroup(h, &r, s) },
+        ApiSupport(.joinGroup, 0...7) { b, h, r, s throws(DecodeError) in try b.handleJoinGroup(h, &r, s) },
         ApiSupport(.heartbeat, 0...4) { b, h, r, _ throws(DecodeError) in try b.handleHeartbeat(h, &r) },
         ApiSupport(.leaveGroup, 0...5) { b, h, r, _ throws(DecodeError) in try b.handleLeaveGroup(h, &r) },
         ApiSupport(.syncGroup, 0...5) { b, h, r, s throws(DecodeError) in try b.handleSyncGroup(h, &r, s) },

@@ -9,7 +9,8 @@ struct ProduceFailure: Error {
 }
 
 /// Everything that happens to a produced batch before it reaches the log: validation with
-/// Kafka's error codes, recompression when the topic forces a codec, and LogAppendTime stamping.
+/// Kafka's error codes, recompression when the topic forces a codec, and the header's
+/// maxTimestamp and timestamp type written as Kafka's LogValidator writes them.
 enum ProduceValidation {
     /// Largest decompressed batch we are willing to inflate while validating.
     static let maxDecompressedBytes = 256 << 20
@@ -43,12 +44,19 @@ enum ProduceValidation {
                 }
             }
         }
-        if policy.logAppendTime {
-            for (start, _) in RecordBatches.batches(in: bytes) {
-                RecordBatches.setLogAppendTime(now, in: &bytes, batchStart: start)
-            }
+        // The log indexes and ListOffsets read maxTimestamp from the header, so it must be what
+        // Kafka computes, not what the client wrote. A recompressed batch already carries the
+        // builder's value; stamping it again changes nothing.
+        let type: TimestampType = policy.logAppendTime ? .logAppendTime : .createTime
+        // Starts taken first: iterating `bytes` while writing to it would copy the whole buffer.
+        let starts = RecordBatches.batches(in: bytes).map(\.start)
+        for (batch, start) in zip(validated.batches, starts) {
+            RecordBatches.stampMaxTimestamp(policy.logAppendTime ? now : batch.maxRecordTimestamp, type: type,
+                                            in: &bytes, batchStart: start)
         }
-        return .success(validated.batches[0].header)
+        var header = validated.batches[0].header
+        header.maxTimestamp = policy.logAppendTime ? now : validated.batches[0].maxRecordTimestamp
+        return .success(header)
     }
 
     /// The codec a topic's `compression.type` imposes, or nil for `producer`.

@@ -1,7 +1,10 @@
 import KafkaProtocol
 import LogStore
 
-/// ListOffsets: v1–v7. Timestamps: -1 latest (high watermark; the last stable offset for
+/// ListOffsets: v0–v7. v0 (sarama before its V0_10_1_0 setting; Kafka 4 dropped it in KIP-896)
+/// answers Kafka's legacy way: up to `max_num_offsets` segment start offsets, largest first, of
+/// the segments last modified at or before the timestamp (-1 adds the high watermark, -2 is the
+/// log start), see `PartitionLog.offsetsBefore`. v1+ timestamps: -1 latest (high watermark; the last stable offset for
 /// read_committed), -2 earliest (log start offset), -3 the record with the largest timestamp (v7+),
 /// otherwise the first offset whose timestamp is at or after the one asked for (via .timeindex);
 /// none found → offset -1. v4+ checks the current leader epoch and returns ours.
@@ -10,6 +13,8 @@ extension Broker {
     static let latestTimestamp: Int64 = -1
     static let earliestTimestamp: Int64 = -2
     static let maxTimestamp: Int64 = -3
+    /// The replica id consumers send; others (followers, -2 debug tools) may read past the high watermark.
+    static let consumerReplicaId: Int32 = -1
 
     func handleListOffsets(_ header: RequestContext, _ r: inout WireReader) throws(DecodeError) -> HandlerOutcome {
         var request = try ListOffsetsRequest(from: &r, version: header.apiVersion)
@@ -30,14 +35,16 @@ extension Broker {
                     topicResponse.partitions.append(answer)
                     continue
                 }
-                topicResponse.partitions.append(listOffset(topic.name, p, version: header.apiVersion))
+                topicResponse.partitions.append(listOffset(topic.name, p, version: header.apiVersion,
+                                                           replicaId: request.replicaId))
             }
             response.topics.append(topicResponse)
         }
         return .respond(response)
     }
 
-    private func listOffset(_ topic: String, _ p: ListOffsetsRequest.ListOffsetsPartition, version: Int16)
+    private func listOffset(_ topic: String, _ p: ListOffsetsRequest.ListOffsetsPartition, version: Int16,
+                            replicaId: Int32)
         -> ListOffsetsResponse.ListOffsetsPartitionResponse {
         var answer = ListOffsetsResponse.ListOffsetsPartitionResponse()
         answer.partitionIndex = p.partitionIndex
@@ -50,6 +57,21 @@ extension Broker {
             return answer
         }
         let log = partition.log
+        if version == 0 {
+            do {
+                var offsets = try log.offsetsBefore(p.timestamp, maxCount: Int(max(p.maxNumOffsets, 0)),
+                                                    now: SystemClock.nowMs())
+                // Consumers see nothing past the high watermark: it stands in for larger offsets.
+                let highWatermark = log.highWatermark
+                if replicaId == Self.consumerReplicaId, offsets.contains(where: { $0 > highWatermark }) {
+                    offsets = [highWatermark] + offsets.drop { $0 > highWatermark }
+                }
+                answer.oldStyleOffsets = offsets
+            } catch {
+                answer.errorCode = KafkaError.kafkaStorageError.rawValue
+            }
+            return answer
+        }
         answer.leaderEpoch = partition.leaderEpoch
         switch p.timestamp {
         case Self.latestTimestamp:

@@ -1,10 +1,13 @@
 import KafkaProtocol
 
-/// OffsetCommit: v2–v8 (kafka-python 2.0 sends v2, librdkafka up to 7/8). Group members commit
-/// with their generation and member id; generation -1 with an empty member id commits for a group
-/// without group management (assign() consumers, tools). The offsets are appended to
-/// `__consumer_offsets` as one batch and answered after the append returned. v2–v4 retention_time
-/// sets an explicit expiry; v5+ offsets follow `offsets.retention.minutes` once the group is empty.
+/// OffsetCommit: v0–v8 (sarama 1.22 sends v1, kafka-python 2.0 v2, librdkafka up to 7/8; Kafka 4
+/// dropped v0–v1 in KIP-896, 3.9 served them). Group members commit with their generation and
+/// member id; generation -1 with an empty member id commits for a group without group management
+/// (assign() consumers, tools), which is what a v0 request (no generation, no member id) is: old
+/// Kafka wrote v0 commits to ZooKeeper, 3.x to the coordinator, as here. The offsets are appended
+/// to `__consumer_offsets` as one batch and answered after the append returned. v1 carries a
+/// per-partition commit timestamp (-1: now); v2–v4 retention_time sets an explicit expiry; other
+/// offsets follow `offsets.retention.minutes` once the group is empty.
 /// Errors: INVALID_GROUP_ID, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS,
 /// FENCED_INSTANCE_ID, OFFSET_METADATA_TOO_LARGE, UNKNOWN_TOPIC_OR_PARTITION,
 /// COORDINATOR_LOAD_IN_PROGRESS.
@@ -30,7 +33,8 @@ extension Broker {
             for p in t.partitions {
                 offsets.append((TopicPartitionID(t.name, p.partitionIndex),
                                 CommittedOffset(offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch,
-                                                metadata: p.committedMetadata ?? "", commitTimestamp: now,
+                                                metadata: p.committedMetadata ?? "",
+                                                commitTimestamp: p.commitTimestamp >= 0 ? p.commitTimestamp : now,
                                                 expireTimestamp: expire)))
             }
         }

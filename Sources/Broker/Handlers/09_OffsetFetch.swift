@@ -1,6 +1,7 @@
 import KafkaProtocol
 
-/// OffsetFetch: v1–v8. Returns committed offsets (-1 and empty metadata where none); a null topic
+/// OffsetFetch: v0–v8 (v0 read ZooKeeper in old Kafka and the coordinator in 3.x, as here; Kafka 4
+/// dropped it in KIP-896). Returns committed offsets (-1 and empty metadata where none); a null topic
 /// list (v2+) asks for all of the group's offsets. v2+ has a top-level error, v8+ asks for
 /// several groups at once (per-group errors). `require_stable` (v7+) is accepted: without
 /// transactions no offset is ever pending. COORDINATOR_LOAD_IN_PROGRESS while loading.

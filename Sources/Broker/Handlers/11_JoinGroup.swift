@@ -1,6 +1,8 @@
 import KafkaProtocol
 
-/// JoinGroup: v2–v7 (kafka-python 2.0 sends v2, librdkafka v5). The answer is parked until the
+/// JoinGroup: v0–v7 (sarama 1.22 and kafka-go send v1, kafka-python 2.0 v2, librdkafka v5; Kafka 4
+/// dropped v0–v1 in KIP-896, 3.9 served them). v0 has no rebalance timeout: the session timeout is
+/// the time members get to rejoin, as in Kafka. The answer is parked until the
 /// rebalance completes (GroupCoordinator). v4+: a member without id gets MEMBER_ID_REQUIRED and a
 /// generated id (KIP-394). v5+: `group.instance.id` makes a static member (KIP-345) that can
 /// restart without a rebalance. v7+ answers carry the protocol type. Errors: INVALID_GROUP_ID,
@@ -25,7 +27,8 @@ extension Broker {
         let args = JoinArgs(groupId: request.groupId, memberId: request.memberId, instanceId: request.groupInstanceId,
                             clientId: header.clientId, clientHost: "",
                             sessionTimeoutMs: request.sessionTimeoutMs,
-                            rebalanceTimeoutMs: request.rebalanceTimeoutMs,
+                            rebalanceTimeoutMs: header.apiVersion == 0 ? request.sessionTimeoutMs
+                                : request.rebalanceTimeoutMs,
                             protocolType: request.protocolType,
                             protocols: request.protocols.map { MemberProtocol(name: $0.name, metadata: $0.metadata) },
                             requireKnownMemberId: header.apiVersion >= 4)

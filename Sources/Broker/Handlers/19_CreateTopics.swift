@@ -7,7 +7,7 @@ enum TopicCreation {
     case failed(KafkaError, String)
 }
 
-/// CreateTopics: v2–v7. Partitions/replication factor or an explicit assignment, configs
+/// CreateTopics: v0–v7 (v0–v1 as Kafka 3.9 served them; KIP-896 dropped them in Kafka 4). Partitions/replication factor or an explicit assignment, configs
 /// (validated, INVALID_CONFIG with the reason), `validate_only`. One node, so the replication
 /// factor must be 1 (or -1 for the default). v5+ echoes the resulting configs; v7 the topic id.
 /// Authorization (Kafka's): Create on the cluster, or else on each topic (TOPIC_AUTHORIZATION_FAILED,

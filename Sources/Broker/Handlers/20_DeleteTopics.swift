@@ -1,6 +1,6 @@
 import KafkaProtocol
 
-/// DeleteTopics: v1–v6. By name (v1–v5) or by name or id (v6). Unknown topics answer
+/// DeleteTopics: v0–v6 (v0 as Kafka 3.9 served it). By name (v0–v5) or by name or id (v6). Unknown topics answer
 /// UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID when addressed by id). `delete.topic.enable=false`
 /// answers TOPIC_DELETION_DISABLED. Authorization: Delete on each topic (TOPIC_AUTHORIZATION_FAILED,
 /// checked before existence); a topic addressed by id keeps its name hidden without Describe.

@@ -1,7 +1,8 @@
 import KafkaProtocol
 import LogStore
 
-/// OffsetForLeaderEpoch: v2–v4 (KIP-101/KIP-320). For a requested epoch, the end offset of the
+/// OffsetForLeaderEpoch: v0–v4 (KIP-101/KIP-320; v0–v1, which Kafka 4 dropped, have no current
+/// leader epoch to check and v0 answers no epoch). For a requested epoch, the end offset of the
 /// largest epoch ≤ it from the partition's leader-epoch cache; the current leader epoch is checked
 /// as for Fetch. Consumers use it to detect truncation; followers will use it to truncate.
 /// Authorization (KIP-320): ClusterAction on the cluster, or else Describe on each topic

@@ -8,7 +8,7 @@ enum ConfigResourceType: Int8 {
     case brokerLogger = 8
 }
 
-/// DescribeConfigs: v1–v4. Topic (2) and broker (4) resources with Kafka's property names, each
+/// DescribeConfigs: v0–v4 (v0, which Kafka 4 dropped, answers `is_default` instead of the source). Topic (2) and broker (4) resources with Kafka's property names, each
 /// value's source and, when asked, its synonyms (topic override → broker default → built-in
 /// default). v3+ adds each config's type. Documentation strings are not provided (null).
 /// Authorization: DescribeConfigs on the topic (TOPIC_AUTHORIZATION_FAILED) or, for broker

@@ -11,12 +11,13 @@ public enum AppendOrigin: Sendable {
 public struct ValidatedBatch: Equatable, Sendable {
     public var start: Int
     public var header: RecordBatchHeader
-    /// Largest record timestamp seen in the walk (-1 if none); Kafka stores this as maxTimestamp.
+    /// Largest record timestamp seen in the walk (-1 if none); Kafka stores this as maxTimestamp
+    /// on CreateTime topics whatever the client's header says (`RecordBatches.stampMaxTimestamp`).
     public var maxRecordTimestamp: Int64
 
     public var totalSize: Int { header.totalSize }
     public var recordCount: Int32 { header.recordsCount }
-    /// As stored in the header; see `maxRecordTimestamp` for the value computed from the records.
+    /// As the client sent it, which may be wrong (sarama 1.22 sends -1, others 0); see `maxRecordTimestamp`.
     public var maxTimestamp: Int64 { header.maxTimestamp }
     public var producerId: Int64 { header.producerId }
     public var producerEpoch: Int16 { header.producerEpoch }

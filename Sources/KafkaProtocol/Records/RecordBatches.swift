@@ -137,20 +137,30 @@ public enum RecordBatches {
         }
     }
 
-    /// Stamps LogAppendTime on a stored batch: sets attribute bit 3 and maxTimestamp (baseTimestamp
-    /// is left as it is, as Kafka does) and recomputes the CRC. The batch must be complete.
-    public static func setLogAppendTime(_ time: Int64, in bytes: inout [UInt8], batchStart: Int) {
+    /// Writes a batch's timestamp type (attribute bit 3) and maxTimestamp as Kafka's LogValidator
+    /// does before an append: LogAppendTime topics get the broker's clock, CreateTime topics the
+    /// largest record timestamp, whatever the client put there (sarama 1.22 leaves maxTimestamp
+    /// unset, -1). baseTimestamp is left as it is, as Kafka does. The CRC covers both fields, so it is
+    /// recomputed, but only when something changed: a correct batch is not touched. Returns
+    /// whether it rewrote the batch, which must be complete.
+    @discardableResult
+    public static func stampMaxTimestamp(_ time: Int64, type: TimestampType, in bytes: inout [UInt8],
+                                         batchStart: Int) -> Bool {
         let header: RecordBatchHeader
         do { header = try RecordBatchHeader(from: bytes, at: batchStart) } catch {
-            preconditionFailure("setLogAppendTime: no batch header at \(batchStart)")
+            preconditionFailure("stampMaxTimestamp: no batch header at \(batchStart)")
         }
         precondition(header.totalSize >= RecordBatchHeader.size && header.totalSize <= bytes.count - batchStart,
-                     "setLogAppendTime: incomplete batch at \(batchStart)")
-        bytes.putBigEndian(header.attributes | BatchAttributes.logAppendTime,
-                           at: batchStart + RecordBatchHeader.Field.attributes)
+                     "stampMaxTimestamp: incomplete batch at \(batchStart)")
+        let attributes = type == .logAppendTime
+            ? header.attributes | BatchAttributes.logAppendTime
+            : header.attributes & ~BatchAttributes.logAppendTime
+        if attributes == header.attributes && time == header.maxTimestamp { return false }
+        bytes.putBigEndian(attributes, at: batchStart + RecordBatchHeader.Field.attributes)
         bytes.putBigEndian(time, at: batchStart + RecordBatchHeader.Field.maxTimestamp)
         let crc = RecordBatchHeader.computeCRC(bytes, batchStart: batchStart, totalSize: header.totalSize)
         bytes.putBigEndian(crc, at: batchStart + RecordBatchHeader.Field.crc)
+        return true
     }
 
     /// The header at `start`, refusing anything that is not a whole v2 batch.
