@@ -110,6 +110,8 @@ public enum BrokerConfigs {
         .init("super.users", .string, ""),
         .init("acls.policy.dir", .string, ""),
         .init("acls.api.enabled", .boolean, "true"),
+        // Kafka's: allow what no rule on the resource covers (rollouts only; docs/policies.md).
+        .init("allow.everyone.if.no.acl.found", .boolean, "false"),
         .init("ssl.keystore.type", .string, "PEM", .oneOf(["PEM"])),
         .init("ssl.keystore.location", .string, nil),
         .init("ssl.truststore.type", .string, "PEM", .oneOf(["PEM"])),
