@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 SWIFT_FLAGS ?=
 RELEASE_BIN := .build/release/sluice
 
-.PHONY: deps apt-deps interop-apt-deps py-deps build release run test unit-test interop-test bench codegen codegen-check clean
+.PHONY: deps apt-deps interop-apt-deps venv py-deps build release run test unit-test interop-test bench codegen codegen-check clean
 
 deps: apt-deps py-deps
 
@@ -43,6 +43,8 @@ $(OLD_KAFKA_PYTHON): $(VENV)/.installed
 	$(PY) -m pip install -q --no-deps --target .pydeps/kafka-python-2.0.2 kafka-python==2.0.2
 	touch $@
 
+venv: $(VENV)/.installed
+
 py-deps: $(VENV)/.installed $(OLD_KAFKA_PYTHON)
 
 build: apt-deps
@@ -53,12 +55,18 @@ release: apt-deps
 
 # The schema registry listens on 8081 too (REGISTRY= to change or REGISTRY="" to turn it off).
 REGISTRY ?= http://127.0.0.1:8081
-run: release
+# The README's Python examples run with .venv/bin/python (confluent-kafka with its schema-registry
+# and Avro extras, from Tests/Interop/requirements.txt).
+run: release venv
 	bash scripts/dev-setup.sh $(RELEASE_BIN)
 	$(RELEASE_BIN) serve --config scripts/dev-server.properties
 
+# Kafka's message JSON specs (clients/src/main/resources/common/message in Kafka's source tree).
+# codegen-check skips itself with one line when they are absent, or fails with SLUICE_REQUIRE_SHARED=1.
+export KAFKA_SPECS ?= ../shared/reference/kafka-protocol/messages
 codegen:
-	swift run KafkaCodegen ../shared/reference/kafka-protocol/messages Sources/KafkaProtocol/Generated
+	@test -d "$(KAFKA_SPECS)" || { echo "codegen: $(KAFKA_SPECS) not found; set KAFKA_SPECS=<Kafka's message specs>" >&2; exit 1; }
+	swift run KafkaCodegen "$(KAFKA_SPECS)" Sources/KafkaProtocol/Generated Tests/KafkaProtocolTests/Generated
 
 codegen-check: apt-deps
 	@bash scripts/codegen-check.sh

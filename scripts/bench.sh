@@ -13,6 +13,8 @@
 #   REGISTRY_PORT [18081]   the schema registry's HTTP port
 #   REPEAT [1]              repetitions of Sluice's own runs (the table shows the median)
 #   SUITE [1]               0 skips the librdkafka suite
+#   BENCH_SUITE [../shared/tools/bench]  the librdkafka suite's directory; absent: skipped with a
+#                           line (a failure with SLUICE_REQUIRE_SHARED=1)
 #   SUITE_REPEAT [1]        REPEAT passed to run-suite.sh
 #   KBENCH_LIB [pypi]       librdkafka used by the suite (see ../shared/tools/bench/README.md)
 #   SKIP_BUILD [0]          1 uses the existing binary
@@ -32,7 +34,12 @@ SUITE="${SUITE:-1}"
 SUITE_REPEAT="${SUITE_REPEAT:-1}"
 export KBENCH_LIB="${KBENCH_LIB:-pypi}"
 BOOT="127.0.0.1:$PORT"
-SHARED="$ROOT/../shared/tools/bench"
+SHARED="${BENCH_SUITE:-$ROOT/../shared/tools/bench}"
+. "$ROOT/scripts/shared-input.sh"
+if [ "$SUITE" = 1 ]; then
+    optional_input "bench: librdkafka suite" "$SHARED/run-suite.sh" \
+        "set BENCH_SUITE=<the kbench suite's directory> to run it" || SUITE=0
+fi
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     echo "== building release ($SCRATCH)" >&2
@@ -148,8 +155,6 @@ if [ "$SUITE" = 1 ] && [ -x "$SHARED/run-suite.sh" ]; then
     else
         echo "bench.sh: building kbench failed; skipping the suite" >&2
     fi
-elif [ "$SUITE" = 1 ]; then
-    echo "== $SHARED not found; skipping the librdkafka suite" >&2
 fi
 
 # ---- end-to-end throughput of a three-member consumer group (librdkafka's kbench in group mode)

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Fails when the committed generated codecs (and the test support generated beside them) differ
 # from what KafkaCodegen makes of the specs. SWIFT_SCRATCH_PATH picks the build directory.
+# The specs are Kafka's message JSON files (KAFKA_SPECS, default ../shared/...); without them the
+# check is skipped with one line, or fails when SLUICE_REQUIRE_SHARED=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/shared-input.sh
 specs="${KAFKA_SPECS:-../shared/reference/kafka-protocol/messages}"
+optional_input codegen-check "$specs" \
+    "set KAFKA_SPECS=<Kafka's message specs: clients/src/main/resources/common/message> to run it" || exit 0
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 # SWIFT_SCRATCH_PATH (or SCRATCH_PATH) lets parallel worktrees keep their own build directories.

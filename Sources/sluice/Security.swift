@@ -101,7 +101,8 @@ enum Acls {
                 case .failure(let errors): throw CLIError("API rules in \(dataDirectory):\n\(errors.description)")
                 }
             }
-            let authorizer = Authorizer(policy: policy, apiAcls: apiAcls, superUsers: superUsers)
+            let authorizer = Authorizer(policy: policy, apiAcls: apiAcls, superUsers: superUsers,
+                                        allowEveryoneIfNoAclFound: options.has("allow-everyone-if-no-acl-found"))
             print(authorizer.explain(principal: principal, operation: operation, resource: resource,
                                      host: options.string("host") ?? "*").description)
         default:

@@ -36,6 +36,7 @@ let usage = """
       acls lint [--policies DIR] [--super-user User:x]...
       acls explain --principal User:x --operation read --resource topic:NAME [--host IP] [--policies DIR]
                [--data-dir DIR]   (also the API-made rules of that data directory)
+               [--allow-everyone-if-no-acl-found]   (as the broker property allow.everyone.if.no.acl.found=true)
       tenants list [--policies DIR]            (the tenants of policies/*.tenants: members, limits)
       tenants describe [--tenant T] [--policies DIR] [--data-dir DIR]   (limits; topics, partitions, bytes on disk)
       tenants usage [--metrics http://127.0.0.1:9404]   (live usage per tenant against its limits, from metrics.listeners)
@@ -65,7 +66,7 @@ struct Options {
     static let bareFlags: Set<String> = [
         "from-beginning", "print-key", "print-headers", "print-offset", "if-not-exists", "help", "idempotent",
         "state", "members", "all-topics", "to-earliest", "to-latest", "execute", "dry-run", "force",
-        "deleted", "permanent", "normalize",
+        "deleted", "permanent", "normalize", "allow-everyone-if-no-acl-found",
     ]
 
     init(_ args: ArraySlice<String>) throws(CLIError) {

@@ -291,3 +291,59 @@ def test_users_added_offline_can_log_in(authz):
             return False
 
     assert wait_for(logs_in)
+
+
+ROLLOUT_POLICY = """\
+# a cluster halfway through turning authorization on: two topics have rules, the rest none yet
+allow User:alice read,write,describe topic:rollout.owned
+deny  User:*     write topic:rollout.frozen
+"""
+
+
+def test_allow_everyone_if_no_acl_found(tmp_path):
+    """Kafka's allow.everyone.if.no.acl.found=true: a real client may use a topic (and group) that no
+    rule mentions; a deny rule still denies, and any rule on a topic closes it to callers it does not
+    allow. Each fallback allow is an audit line with its own rule name."""
+    data, policies = tmp_path / "logs", tmp_path / "policies"
+    policies.mkdir()
+    (policies / "main.acl").write_text(ROLLOUT_POLICY)
+    for user in ["admin", "alice", "bob"]:
+        sluice("users", "add", "--user", user, "--password", password(user), "--data-dir", str(data))
+    broker = BrokerProcess(data, listeners=["SASL_PLAINTEXT"], overrides={
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "acls.policy.dir": str(policies), "super.users": "User:admin",
+        "allow.everyone.if.no.acl.found": "true",
+        "group.initial.rebalance.delay.ms": "0", "audit.log.sync.interval.ms": "0",
+    }).start()
+    try:
+        admin = AdminClient(conf(broker, "admin"))
+        for future in admin.create_topics([NewTopic(t, 1, 1) for t in
+                                           ["rollout.open", "rollout.owned", "rollout.frozen"]]).values():
+            future.result(timeout=30)
+        # No rule on the topic, the group, the cluster (idempotent write): allowed.
+        assert produce(broker, "bob", "rollout.open", count=2) == [None, None]
+        values, errors = consume(broker, "bob", "rollout.open", "rollout-bob", expect=2)
+        assert errors == [] and sorted(values) == [b"bob-0", b"bob-1"]
+        # A deny rule denies, whoever else is allowed by default.
+        assert produce(broker, "bob", "rollout.frozen", count=1) == [KafkaError.TOPIC_AUTHORIZATION_FAILED]
+        # A rule for alice on the topic: default-deny for bob, alice allowed by her rule.
+        assert produce(broker, "bob", "rollout.owned", count=1) == [KafkaError.TOPIC_AUTHORIZATION_FAILED]
+        assert produce(broker, "alice", "rollout.owned", count=1) == [None]
+        # Unlike a wildcard allow rule, the fallback is no ACL: DescribeAcls shows the two rules only.
+        acls, _ = kafka_python_admin(broker, "admin").describe_acls(
+            ACLFilter(principal=None, host=None, operation=ACLOperation.ANY, permission_type=ACLPermissionType.ANY,
+                      resource_pattern=ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY)))
+        assert sorted(a.resource_pattern.resource_name for a in acls) == ["rollout.frozen"] + ["rollout.owned"] * 3
+    finally:
+        broker.stop()
+    text = (data / "audit" / "audit.log").read_text()
+    fallback = [line for line in text.splitlines() if '"rule":"no-acl-found"' in line]
+    assert any('"principal":"User:bob"' in line and '"resource":"topic:rollout.open"' in line
+               and '"decision":"allow"' in line for line in fallback), fallback[:5]
+    assert any('"resource":"group:rollout-bob"' in line for line in fallback)
+    assert not any("rollout.owned" in line or "rollout.frozen" in line for line in fallback)
+    assert any('"principal":"User:bob"' in line and '"resource":"topic:rollout.frozen"' in line
+               and '"decision":"deny"' in line for line in text.splitlines())
+    result = sluice("acls", "explain", "--policies", str(policies), "--principal", "User:bob", "--operation", "read",
+                    "--resource", "topic:rollout.open", "--allow-everyone-if-no-acl-found")
+    assert "decision: ALLOWED: no ACL found for topic:rollout.open" in result.stdout

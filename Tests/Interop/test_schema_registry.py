@@ -302,6 +302,64 @@ def test_refusal_carries_per_record_errors(reg):
     assert "record 0" in message
 
 
+PAIR_JSON = json.dumps({"type": "array", "items": [{"type": "string"}, {"type": "integer"}], "additionalItems": False})
+
+
+def test_tuple_schema_without_dollar_schema_is_draft7(reg):
+    """Confluent's registry reads a JSON schema without $schema as draft 7, where an `items` array is a
+    tuple; it registers here too, validates produced records as a tuple and evolves by the tuple rules."""
+    subject = unique("pairs") + "-value"
+    r = httpx.post(f"{reg.url}/subjects/{subject}/versions", headers=CT,
+                   json={"schemaType": "JSON", "schema": PAIR_JSON})
+    assert r.status_code == 200, r.text
+    sid = r.json()["id"]
+    # Adding an item to the closed tuple is BACKWARD compatible; removing one is not.
+    triple = json.dumps({"type": "array", "items": [{"type": "string"}, {"type": "integer"}, {"type": "boolean"}],
+                         "additionalItems": False})
+    r = httpx.post(f"{reg.url}/compatibility/subjects/{subject}/versions/latest?verbose=true", headers=CT,
+                   json={"schemaType": "JSON", "schema": triple})
+    assert r.json()["is_compatible"] is True, r.text
+    single = json.dumps({"type": "array", "items": [{"type": "string"}], "additionalItems": False})
+    r = httpx.post(f"{reg.url}/compatibility/subjects/{subject}/versions/latest?verbose=true", headers=CT,
+                   json={"schemaType": "JSON", "schema": single})
+    assert r.json()["is_compatible"] is False
+    assert any(m.startswith("ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL") for m in r.json()["messages"]), r.text
+    # Payload validation reads the schema as the tuple it is.
+    topic = subject[: -len("-value")]
+    create_topic(reg, topic, {"value.schema.validation": "true", "value.schema.validation.level": "payload"})
+    frame = b"\x00" + struct.pack(">I", sid)
+    results = produce_raw(reg, topic, [frame + b'["a", 1]', frame + b'[1, "a"]', frame + b'["a", 1, 2]'])
+    assert results[0] is None
+    assert [e.code() for e in results[1:]] == [KafkaError.INVALID_RECORD] * 2
+
+
+def test_json_schema_default_draft_is_a_setting(tmp_path):
+    b = RegistryBroker(tmp_path / "logs", {"schema.registry.json.schema.spec.version": "draft_2020_12"}).start()
+    try:
+        r = httpx.post(f"{b.url}/subjects/pairs-value/versions", headers=CT, json={"schemaType": "JSON", "schema": PAIR_JSON})
+        assert r.status_code == 422 and r.json()["error_code"] == 42201
+        assert "/items" in r.json()["message"]
+    finally:
+        b.stop()
+    bad = RegistryBroker(tmp_path / "bad", {"schema.registry.json.schema.spec.version": "draft7"})
+    with pytest.raises(RuntimeError) as e:
+        bad.start(timeout=10)
+    assert "schema.registry.json.schema.spec.version: unknown draft 'draft7'" in str(e.value)
+
+
+def test_decimal_precision_change_is_compatible_as_in_confluent(reg):
+    """Avro Java's SchemaCompatibility (Confluent's) ignores logical-type parameters."""
+    sr = client(reg)
+    subject = unique("prices") + "-value"
+
+    def price(precision, scale):
+        return json.dumps({"type": "record", "name": "Price", "fields": [
+            {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": precision, "scale": scale}}]})
+    sr.register_schema(subject, Schema(price(9, 2), "AVRO"))
+    assert sr.test_compatibility(subject, Schema(price(12, 4), "AVRO")) is True
+    assert sr.register_schema(subject, Schema(price(12, 4), "AVRO")) > 0
+
+
 def test_json_produce_with_validation_and_strategies(reg):
     topic = unique("json-orders")
     create_topic(reg, topic, {"value.schema.validation": "true", "value.schema.validation.level": "payload",

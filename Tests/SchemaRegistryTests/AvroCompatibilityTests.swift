@@ -54,14 +54,18 @@ let resolutionCases: [ResolutionCase] = [
     .init(name: "int cannot read null", reader: #""int""#, writer: #""null""#, compatible: false, kind: .typeMismatch),
     .init(name: "bytes cannot read int", reader: #""bytes""#, writer: #""int""#, compatible: false, kind: .typeMismatch),
 
-    // Logical types are read through their underlying types; decimals must agree on precision and scale.
+    // Logical types are read through their underlying types and their parameters are not
+    // compared (Avro Java's SchemaCompatibility, which Confluent's registry uses).
     .init(name: "date reads int", reader: #"{"type":"int","logicalType":"date"}"#, writer: #""int""#, compatible: true),
     .init(name: "int reads date", reader: #""int""#, writer: #"{"type":"int","logicalType":"date"}"#, compatible: true),
     .init(name: "timestamp-millis reads int by promotion", reader: #"{"type":"long","logicalType":"timestamp-millis"}"#, writer: #""int""#, compatible: true),
     .init(name: "uuid reads string", reader: #"{"type":"string","logicalType":"uuid"}"#, writer: #""string""#, compatible: true),
     .init(name: "decimal same precision and scale", reader: decimal42, writer: decimal42, compatible: true),
-    .init(name: "decimal precision differs", reader: decimal42, writer: #"{"type":"bytes","logicalType":"decimal","precision":5,"scale":2}"#, compatible: false, kind: .decimalMismatch),
-    .init(name: "decimal scale differs", reader: decimal42, writer: #"{"type":"bytes","logicalType":"decimal","precision":4,"scale":3}"#, compatible: false, kind: .decimalMismatch),
+    .init(name: "decimal precision differs", reader: decimal42, writer: #"{"type":"bytes","logicalType":"decimal","precision":5,"scale":2}"#, compatible: true),
+    .init(name: "decimal scale differs", reader: decimal42, writer: #"{"type":"bytes","logicalType":"decimal","precision":4,"scale":3}"#, compatible: true),
+    .init(name: "fixed decimal precision differs",
+          reader: #"{"type":"fixed","name":"D","size":8,"logicalType":"decimal","precision":10,"scale":2}"#,
+          writer: #"{"type":"fixed","name":"D","size":8,"logicalType":"decimal","precision":12,"scale":4}"#, compatible: true),
     .init(name: "bytes reads decimal", reader: #""bytes""#, writer: decimal42, compatible: true),
     .init(name: "invalid decimal is plain bytes", reader: #"{"type":"bytes","logicalType":"decimal","precision":2,"scale":3}"#, writer: decimal42, compatible: true),
 

@@ -23,6 +23,41 @@ private let closedA = #"{"type":"object","properties":{"a":{"type":"string"}},"a
 private let closedAB = #"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}},"additionalProperties":false}"#
 private func prop(_ schema: String) -> String { #"{"type":"object","properties":{"a":"# + schema + "}}" }
 
+private let closedTuple1 = #"{"type":"array","items":[{"type":"string"}],"additionalItems":false}"#
+private let closedTuple2 = #"{"type":"array","items":[{"type":"string"},{"type":"integer"}],"additionalItems":false}"#
+private let openTuple1 = #"{"type":"array","items":[{"type":"string"}]}"#
+private let openTuple2 = #"{"type":"array","items":[{"type":"string"},{"type":"integer"}]}"#
+private func tuple(_ first: String, closed: Bool = true) -> String {
+    #"{"type":"array","items":["# + first + #",{"type":"integer"}]"# + (closed ? #","additionalItems":false}"# : "}")
+}
+
+/// Draft-7 tuples without `$schema` (parsed as draft 7, as the registry does).
+let draft7TupleCases: [CompatCase] = [
+    c("item added to closed tuple", "BACKWARD", [closedTuple1], closedTuple2),
+    c("item added to closed tuple, forward", "FORWARD", [closedTuple1], closedTuple2, "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL"),
+    c("item removed from closed tuple", "BACKWARD", [closedTuple2], closedTuple1, "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL"),
+    c("item removed from closed tuple, forward", "FORWARD", [closedTuple2], closedTuple1),
+    c("item added to open tuple", "BACKWARD", [openTuple1], openTuple2, "ITEM_ADDED_TO_OPEN_CONTENT_MODEL"),
+    c("item removed from open tuple", "BACKWARD", [openTuple2], openTuple1),
+    c("item removed from open tuple, full", "FULL", [openTuple2], openTuple1, "ITEM_ADDED_TO_OPEN_CONTENT_MODEL"),
+    c("open tuple closed", "BACKWARD", [openTuple1], closedTuple1, "ADDITIONAL_ITEMS_NARROWED"),
+    c("closed tuple opened", "BACKWARD", [closedTuple1], openTuple1),
+    c("tuple item type widened", "BACKWARD", [tuple(#"{"type":"string"}"#)], tuple(#"{"type":["string","null"]}"#)),
+    c("tuple item type widened, forward", "FORWARD", [tuple(#"{"type":"string"}"#)], tuple(#"{"type":["string","null"]}"#), "TYPE_NARROWED"),
+    c("tuple item type narrowed", "BACKWARD", [tuple(#"{"type":["string","null"]}"#)], tuple(#"{"type":"string"}"#), "TYPE_NARROWED"),
+    c("tuple item integer to number", "BACKWARD", [tuple(#"{"type":"integer"}"#)], tuple(#"{"type":"number"}"#)),
+    c("tuple item type changed", "FULL", [tuple(#"{"type":"string"}"#)], tuple(#"{"type":"boolean"}"#), "TYPE_CHANGED"),
+    c("additionalItems schema narrowed", "BACKWARD",
+      [#"{"type":"array","items":[{"type":"string"}],"additionalItems":{"type":["integer","null"]}}"#],
+      #"{"type":"array","items":[{"type":"string"}],"additionalItems":{"type":"integer"}}"#, "TYPE_NARROWED"),
+    c("tuple closed after an additionalItems schema", "BACKWARD",
+      [#"{"type":"array","items":[{"type":"string"}],"additionalItems":{"type":"integer"}}"#], closedTuple2,
+      "ADDITIONAL_ITEMS_NARROWED"),
+    c("tuple item under additionalItems schema", "BACKWARD",
+      [#"{"type":"array","items":[{"type":"string"}],"additionalItems":{"type":"integer"}}"#],
+      #"{"type":"array","items":[{"type":"string"},{"type":"integer"}],"additionalItems":{"type":"integer"}}"#),
+]
+
 let compatibilityCases: [CompatCase] = [
     // Content models: properties added and removed.
     c("property added to open model", "BACKWARD", [openA], openAB, "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"),
@@ -244,6 +279,31 @@ let compatibilityCases: [CompatCase] = [
     }
 
     @Test func caseCount() { #expect(compatibilityCases.count >= 60) }
+
+    /// Tuples as the registry reads schemas without `$schema` (draft 7, Confluent's default):
+    /// `items` as an array, `additionalItems: false` closing the tuple.
+    @Test(arguments: draft7TupleCases)
+    func draft7Tuples(_ t: CompatCase) throws {
+        let options = JSONSchemaOptions(defaultDraft: .draft7)
+        let existing = try t.existing.map { try JSONSchemaDocument.parse($0, options: options) }
+        let new = try JSONSchemaDocument.parse(t.new, options: options)
+        let messages = JSONSchemaCompatibility.check(level: t.level, new: new, existing: existing)
+        if let rule = t.rule {
+            #expect(messages.contains { $0.hasPrefix(rule + " ") }, "expected \(rule), got \(messages)")
+        } else {
+            #expect(messages.isEmpty, "expected compatible, got \(messages)")
+        }
+    }
+
+    @Test func compatibleTupleChangesAreNamed() throws {
+        let options = JSONSchemaOptions(defaultDraft: .draft7)
+        let added = JSONSchemaCompatibility.differences(writer: try .parse(closedTuple1, options: options),
+                                                        reader: try .parse(closedTuple2, options: options))
+        #expect(added.map(\.type) == ["ITEM_ADDED_TO_CLOSED_CONTENT_MODEL"] && added.allSatisfy(\.compatible))
+        let removed = JSONSchemaCompatibility.differences(writer: try .parse(openTuple2, options: options),
+                                                          reader: try .parse(openTuple1, options: options))
+        #expect(removed.map(\.type) == ["ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL"] && removed.allSatisfy(\.compatible))
+    }
 
     @Test func unknownLevelIsReported() throws {
         let s = try JSONSchemaDocument.parse("{}")

@@ -111,6 +111,37 @@ private func int(_ v: JSONValue?, _ k: String) -> Int64? { v?[k]?.numberValue?.i
         #expect(h.state.maxId == 50)
     }
 
+    /// Confluent's registry reads a JSON schema without `$schema` as draft 7: `items` as an array
+    /// is a tuple there, and so it is here (`schema.registry.json.schema.spec.version`).
+    @Test func jsonSchemaWithoutSchemaKeywordIsDraft7() {
+        var h = Harness()
+        let pair = #"{"type":"array","items":[{"type":"string"},{"type":"integer"}],"additionalItems":false}"#
+        let (status, reply) = h.call("POST", "subjects/pairs-value/versions", body(pair, type: "JSON"))
+        #expect(status == 200 && int(reply, "id") == 1, "\(String(describing: reply))")
+        guard case .json(let doc)? = h.state.schemas[1]?.parsed else {
+            Issue.record("the tuple schema did not parse")
+            return
+        }
+        #expect(doc.draft == .draft7)
+        #expect(doc.isValid(.array([.string("a"), .number(JSONNumber(Int64(1)))])))
+        #expect(!doc.isValid(.array([.number(JSONNumber(Int64(1))), .string("a")])))
+        #expect(!doc.isValid(.array([.string("a"), .number(JSONNumber(Int64(1))), .null])))
+        // Adding an item to the closed tuple is backward compatible; removing one is not.
+        let triple = #"{"type":"array","items":[{"type":"string"},{"type":"integer"},{"type":"boolean"}],"additionalItems":false}"#
+        #expect(h.call("POST", "compatibility/subjects/pairs-value/versions/latest", body(triple, type: "JSON")).1?["is_compatible"] == .bool(true))
+        let single = #"{"type":"array","items":[{"type":"string"}],"additionalItems":false}"#
+        let verdict = h.call("POST", "compatibility/subjects/pairs-value/versions/latest?verbose=true", body(single, type: "JSON")).1
+        #expect(verdict?["is_compatible"] == .bool(false))
+        #expect(verdict?["messages"]?.arrayValue?.first?.stringValue?.hasPrefix("ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL") == true)
+        // `$schema` still decides when present, and another default can be configured.
+        let explicit = #"{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"array","items":[{"type":"string"}]}"#
+        #expect(code(h.call("POST", "subjects/other/versions", body(explicit, type: "JSON")).1) == 42201)
+        var newer = Harness(state: RegistryState(jsonSchemaDefaultDraft: .draft2020_12))
+        #expect(code(newer.call("POST", "subjects/pairs-value/versions", body(pair, type: "JSON")).1) == 42201)
+        #expect(JSONSchemaDraft(specVersionName: "DRAFT_2020_12") == .draft2020_12)
+        #expect(JSONSchemaDraft(specVersionName: "draft7") == nil)
+    }
+
     @Test func compatibilityEndpointsAndJSONSchema() {
         var h = Harness()
         let open = #"{"type":"object","properties":{"a":{"type":"string"}}}"#

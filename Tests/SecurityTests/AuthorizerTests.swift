@@ -171,3 +171,83 @@ func truthAuthorizer(apiEnabled: Bool = true) throws -> Authorizer {
                 .rule == .file("truth.acl", line: 3))
     }
 }
+
+/// `allow.everyone.if.no.acl.found=true` with Kafka's semantics (StandardAuthorizer after
+/// KAFKA-14435): allowed only where no rule of anyone has a pattern matching the resource.
+@Suite struct AllowEveryoneIfNoAclFoundTests {
+    static let policyText = """
+        super User:admin
+        allow User:alice read topic:orders
+        deny  User:*     write topic:locked
+        allow User:bob   read topic:team-b. prefixed
+        allow User:carol describe group:*
+        """
+
+    static func authorizer(enabled: Bool = true) throws -> Authorizer {
+        let policy = try PolicySet.load(files: [PolicyFile(name: "rollout.acl", text: policyText)]).get()
+        return Authorizer(policy: policy, allowEveryoneIfNoAclFound: enabled)
+    }
+
+    static let noAcl = Decision(allowed: true, rule: nil, reason: Decision.noAclFoundReason)
+    static let defaultDeny = Decision(allowed: false, rule: nil, reason: Decision.noMatchReason)
+
+    @Test func allowsOnlyWhereNoRuleExistsForTheResource() throws {
+        let authorizer = try Self.authorizer()
+        func decide(_ principal: String, _ operation: AclOperation, _ resource: AclResource) -> Decision {
+            authorizer.authorize(principal: principal, host: "10.0.0.7", operation: operation, resource: resource)
+        }
+        // No rule on the resource: everyone, every operation.
+        #expect(decide("User:dave", .read, .topic("payments")) == Self.noAcl)
+        #expect(decide("User:dave", .delete, .topic("payments")) == Self.noAcl)
+        #expect(decide("User:dave", .describe, .cluster) == Self.noAcl)
+        #expect(decide("User:dave", .write, .transactionalId("tx")) == Self.noAcl)
+        // A rule for someone else (literal, prefixed or wildcard) keeps default-deny.
+        #expect(decide("User:dave", .read, .topic("orders")) == Self.defaultDeny)
+        #expect(decide("User:alice", .write, .topic("orders")) == Self.defaultDeny)
+        #expect(decide("User:dave", .read, .topic("team-b.events")) == Self.defaultDeny)
+        #expect(decide("User:dave", .read, .group("g")) == Self.defaultDeny)
+        // A name that only shares part of a prefix is not covered by it.
+        #expect(decide("User:dave", .read, .topic("team-c.events")) == Self.noAcl)
+        #expect(decide("User:dave", .read, .topic("team-b")) == Self.noAcl)
+        // Deny rules still apply, and a rule on the resource for another operation keeps default-deny.
+        #expect(decide("User:dave", .write, .topic("locked"))
+                == Decision(allowed: false, rule: .file("rollout.acl", line: 3), reason: Decision.deniedByRuleReason))
+        #expect(decide("User:dave", .read, .topic("locked")) == Self.defaultDeny)
+        // Rules that allow still decide as rules, and super users as super users.
+        #expect(decide("User:alice", .read, .topic("orders")).rule == .file("rollout.acl", line: 2))
+        #expect(decide("User:admin", .read, .topic("payments")).reason == Decision.superUserReason)
+        // Off (Kafka's default): default-deny everywhere.
+        let strict = try Self.authorizer(enabled: false)
+        #expect(strict.authorize(principal: "User:dave", host: "h", operation: .read, resource: .topic("payments"))
+                == Self.defaultDeny)
+    }
+
+    @Test func apiRulesCountWhileTheyAreEnabled() throws {
+        var authorizer = try Self.authorizer()
+        _ = authorizer.apiAcls.create([AclRule(.allow, "User:erin", .write, AclResourcePattern(.topic, "payments"))])
+        #expect(authorizer.authorize(principal: "User:dave", host: "h", operation: .read, resource: .topic("payments"))
+                == Self.defaultDeny)
+        authorizer.apiAclsEnabled = false
+        #expect(authorizer.authorize(principal: "User:dave", host: "h", operation: .read, resource: .topic("payments"))
+                == Self.noAcl)
+    }
+
+    @Test func explainNamesTheReason() throws {
+        let authorizer = try Self.authorizer()
+        let open = authorizer.explain(principal: "User:dave", operation: .read, resource: .topic("payments"))
+        #expect(open.decision == Self.noAcl)
+        #expect(open.lines.last == "decision: ALLOWED: no ACL found for topic:payments and allow.everyone.if.no.acl.found=true")
+        let closed = authorizer.explain(principal: "User:dave", operation: .read, resource: .topic("orders"))
+        #expect(closed.decision == Self.defaultDeny)
+        #expect(closed.lines.last?.contains("allow.everyone.if.no.acl.found does not apply") == true)
+        let strict = try Self.authorizer(enabled: false)
+        #expect(strict.explain(principal: "User:dave", operation: .read, resource: .topic("payments")).lines.last
+                == "decision: DENIED: no rule allows it (deny by default)")
+    }
+
+    @Test func onlyTheFallbackAllowIsAlwaysAudited() {
+        #expect(Self.noAcl.isAllowedWithoutAcl)
+        #expect(!Self.defaultDeny.isAllowedWithoutAcl)
+        #expect(!Decision(allowed: true, rule: .api(1), reason: Decision.allowedByRuleReason).isAllowedWithoutAcl)
+    }
+}

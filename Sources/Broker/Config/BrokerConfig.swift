@@ -117,6 +117,8 @@ public enum BrokerConfigs {
         .init("super.users", .string, ""),
         .init("acls.policy.dir", .string, ""),
         .init("acls.api.enabled", .boolean, "true"),
+        // Kafka's: allow what no rule on the resource covers (rollouts only; docs/policies.md).
+        .init("allow.everyone.if.no.acl.found", .boolean, "false"),
         .init("ssl.keystore.type", .string, "PEM", .oneOf(["PEM"])),
         .init("ssl.keystore.location", .string, nil),
         .init("ssl.truststore.type", .string, "PEM", .oneOf(["PEM"])),
@@ -154,6 +156,8 @@ public enum BrokerConfigs {
         .init("schema.registry.listeners", .list, ""),
         .init("schema.registry.authentication.method", .string, "NONE", .oneOf(["NONE", "BASIC"])),
         .init("schema.registry.schema.compatibility.level", .string, "backward"),
+        // The draft of JSON schemas without `$schema` (Confluent's registry: draft 7).
+        .init("schema.registry.json.schema.spec.version", .string, "draft_7"),
         // Tenant quotas (issue 5; Sources/Broker/Quotas): Kafka's window settings, and the
         // Prometheus metrics endpoint (ours). Empty metrics.listeners: no endpoint.
         .init("quota.window.num", .int, "11", .atLeast(2)),

@@ -31,7 +31,12 @@ public final class SchemaRegistryService: Sendable {
                                                    configs: ["cleanup.policy": "compact", "flush.messages": "1"],
                                                    isInternal: true, leaderEpoch: 0))
         }
-        var loaded = RegistryState(defaultLevel: level)
+        let draftText = config.string("schema.registry.json.schema.spec.version") ?? JSONSchemaDraft.draft7.specVersionName
+        guard let draft = JSONSchemaDraft(specVersionName: draftText) else {
+            throw ConfigError("schema.registry.json.schema.spec.version: unknown draft '\(draftText)' ("
+                              + JSONSchemaDraft.allCases.map(\.specVersionName).joined(separator: ", ") + ")")
+        }
+        var loaded = RegistryState(defaultLevel: level, jsonSchemaDefaultDraft: draft)
         if let partition = replicas.partition(Self.topic, 0) {
             for record in Self.replay(partition) { loaded.apply(record) }
         }

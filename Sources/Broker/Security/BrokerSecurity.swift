@@ -140,7 +140,8 @@ public final class BrokerSecurity: Sendable {
             throw ConfigError("audit log: \(error.description)")
         }
         authorizerState = Mutex(Authorizer(policy: policy, apiAcls: apiAcls, superUsers: superUsers,
-                                           apiAclsEnabled: config.bool("acls.api.enabled")))
+                                           apiAclsEnabled: config.bool("acls.api.enabled"),
+                                           allowEveryoneIfNoAclFound: config.bool("allow.everyone.if.no.acl.found")))
         auditHook.auditAllows.store(auditAllows != (try? AuditAllowFilter()), ordering: .relaxed)
     }
 

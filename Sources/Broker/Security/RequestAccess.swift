@@ -122,7 +122,7 @@ struct RequestAccess {
         }
         let decision = authorizer.authorize(principal: context.principal, host: context.clientHost,
                                             operation: operation, resource: resource)
-        if !quiet && (!decision.allowed || security.auditsAllows) {
+        if !quiet && (!decision.allowed || decision.isAllowedWithoutAcl || security.auditsAllows) {
             security.record(context, operation, audited, decision)
         }
         return decision.allowed

@@ -57,12 +57,15 @@ extension SecurityAuditEvent {
     var auditEvent: AuditEvent {
         switch self {
         case .authorization(let who, let operation, let resource, let decision):
-            // docs/security.md's names: policies/<file>:<line>, api:<n>, super.users, default-deny.
+            // docs/security.md's names: policies/<file>:<line>, api:<n>, super.users, no-acl-found,
+            // default-deny.
             let rule: String
             switch decision.rule {
             case .file(let name, let line): rule = "policies/\(name):\(line)"
             case .api(let id): rule = "api:\(id)"
-            case nil: rule = decision.reason == Decision.superUserReason ? "super.users" : "default-deny"
+            case nil where decision.reason == Decision.superUserReason: rule = "super.users"
+            case nil where decision.isAllowedWithoutAcl: rule = "no-acl-found"
+            case nil: rule = "default-deny"
             }
             return AuditEvent(kind: .authorization, principal: who.principal, client: who.clientHost,
                               listener: who.listenerName, api: who.apiName, resource: resource.description,
@@ -103,12 +106,13 @@ extension BrokerSecurity {
     /// Whether some allowed decisions are recorded as well as denials.
     var auditsAllows: Bool { auditHook.auditAllows.load(ordering: .relaxed) }
 
-    /// The single path of every recorded authorization decision: every denial, and the allows
-    /// `audit.log.allow.resources` selects.
+    /// The single path of every recorded authorization decision: every denial, every allow that
+    /// only `allow.everyone.if.no.acl.found` granted, and the allows `audit.log.allow.resources`
+    /// selects.
     func record(_ context: RequestContext, _ operation: AclOperation, _ resource: AclResource,
                 _ decision: Decision) {
         if decision.allowed {
-            guard auditAllows.records(resource: resource.description) else { return }
+            guard decision.isAllowedWithoutAcl || auditAllows.records(resource: resource.description) else { return }
             auditHook.allowsRecorded.add(1, ordering: .relaxed)
         } else {
             auditHook.denials.add(1, ordering: .relaxed)

@@ -4,8 +4,10 @@
 
 /// One reason a reader schema cannot read a writer schema's data.
 public struct AvroIncompatibility: Sendable, Hashable, CustomStringConvertible {
-    /// Kinds named as Confluent's registry names them (plus `DECIMAL_MISMATCH`, from the spec's
-    /// rule that decimals match only with equal precision and scale).
+    /// Kinds named as Confluent's registry names them. Logical types are not compared, as in Avro
+    /// Java's `SchemaCompatibility` that Confluent uses: a `decimal` whose precision or scale
+    /// changes stays compatible (the specification's "decimals match only with equal precision
+    /// and scale" is not applied; docs/UNSUPPORTED.md).
     public enum Kind: String, Sendable, Hashable {
         case typeMismatch = "TYPE_MISMATCH"
         case nameMismatch = "NAME_MISMATCH"
@@ -13,7 +15,6 @@ public struct AvroIncompatibility: Sendable, Hashable, CustomStringConvertible {
         case missingEnumSymbols = "MISSING_ENUM_SYMBOLS"
         case readerFieldMissingDefaultValue = "READER_FIELD_MISSING_DEFAULT_VALUE"
         case missingUnionBranch = "MISSING_UNION_BRANCH"
-        case decimalMismatch = "DECIMAL_MISMATCH"
     }
 
     public let kind: Kind
@@ -104,9 +105,9 @@ private struct Resolver {
         if case .union(let readerBranches) = r { return readUnion(readerBranches, w, path: path) }
 
         switch (r, w) {
-        case (.primitive(let rp, let rl), .primitive(let wp, let wl)):
+        case (.primitive(let rp, _), .primitive(let wp, _)):
             guard rp == wp || Self.promotes(from: wp, to: rp) else { return [mismatch(r, w, path)] }
-            return decimalCheck(rl, wl, path: path)
+            return []
         case (.record(let rr), .record(let wr)):
             guard Self.namesMatch(reader: rr.name, aliases: rr.aliases, writer: wr.name) else {
                 return [AvroIncompatibility(kind: .nameMismatch, path: path + "/name",
@@ -140,7 +141,7 @@ private struct Resolver {
                 return [AvroIncompatibility(kind: .fixedSizeMismatch, path: path + "/size",
                                             message: "reader fixed \(rf.name) has size \(rf.size), writer's has size \(wf.size)")]
             }
-            return decimalCheck(rf.logicalType, wf.logicalType, path: path)
+            return []
         case (.array(let ri), .array(let wi)):
             return check(ri, wi, path: path + "/items")
         case (.map(let rv), .map(let wv)):
@@ -163,14 +164,6 @@ private struct Resolver {
         default:
             false
         }
-    }
-
-    /// Two decimals match only with equal precision and scale; a decimal and its plain underlying
-    /// type read each other's bytes.
-    func decimalCheck(_ r: AvroLogicalType?, _ w: AvroLogicalType?, path: String) -> [AvroIncompatibility] {
-        guard case .decimal(let rp, let rs)? = r, case .decimal(let wp, let ws)? = w, rp != wp || rs != ws else { return [] }
-        return [AvroIncompatibility(kind: .decimalMismatch, path: path,
-                                    message: "reader decimal(\(rp),\(rs)) cannot read writer decimal(\(wp),\(ws)): precision and scale must match")]
     }
 
     /// Reader fields are found in the writer by name, then by the reader field's aliases; paths

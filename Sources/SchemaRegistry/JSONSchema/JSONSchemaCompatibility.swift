@@ -406,8 +406,18 @@ struct Comparer {
             let ws = i < wm.prefix.count ? wm.prefix[i] : wm.rest
             let rs = i < rm.prefix.count ? rm.prefix[i] : rm.rest
             let rpath = path + "/" + (i < rm.prefix.count ? "\(rm.prefixKey)/\(i)" : rm.restKey)
-            guard let rs else { continue }
-            if let ws, ws.rejectsAll { continue }
+            guard let rs else {
+                // The reader's open tail reads the item the writer's tuple named.
+                add("ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL", path + "/" + rm.restKey, true,
+                    "item \(i) removed; the reader's open content model accepts it")
+                continue
+            }
+            if let ws, ws.rejectsAll {
+                if i < rm.prefix.count {
+                    add("ITEM_ADDED_TO_CLOSED_CONTENT_MODEL", rpath, true, "the writer's closed tuple never writes item \(i)")
+                }
+                continue
+            }
             if i >= wm.prefix.count && wOpen && i < rm.prefix.count {
                 if !rs.acceptsAll {
                     add("ITEM_ADDED_TO_OPEN_CONTENT_MODEL", rpath, false, "the reader constrains item \(i), which the writer left open")

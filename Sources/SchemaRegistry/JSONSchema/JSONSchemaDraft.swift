@@ -32,6 +32,23 @@ public enum JSONSchemaDraft: String, Sendable, CaseIterable, Comparable {
         }
     }
 
+    /// The spelling of Confluent's `json.schema.spec.version` setting (`draft_7`, `draft_2020_12`).
+    public var specVersionName: String {
+        switch self {
+        case .draft4: return "draft_4"
+        case .draft6: return "draft_6"
+        case .draft7: return "draft_7"
+        case .draft2019_09: return "draft_2019_09"
+        case .draft2020_12: return "draft_2020_12"
+        }
+    }
+
+    /// The draft a `json.schema.spec.version`-style name names, in any case.
+    public init?(specVersionName: String) {
+        guard let draft = Self.allCases.first(where: { $0.specVersionName == specVersionName.lowercased() }) else { return nil }
+        self = draft
+    }
+
     var rank: Int {
         switch self {
         case .draft4: return 4

@@ -44,9 +44,13 @@ public struct RegistryState: Sendable {
     public private(set) var maxId = 0
     /// Compatibility when neither the subject nor the registry sets one.
     public let defaultLevel: CompatibilityLevel
+    /// How a JSON schema without `$schema` is read. Draft 7 by default, as Confluent's registry
+    /// reads it, so a schema that registers there (`"items": [...]` as a tuple) registers here.
+    public let jsonSchemaDefaultDraft: JSONSchemaDraft
 
-    public init(defaultLevel: CompatibilityLevel = .backward) {
+    public init(defaultLevel: CompatibilityLevel = .backward, jsonSchemaDefaultDraft: JSONSchemaDraft = .draft7) {
         self.defaultLevel = defaultLevel
+        self.jsonSchemaDefaultDraft = jsonSchemaDefaultDraft
     }
 
     public mutating func apply(_ record: RegistryRecord) {
@@ -155,7 +159,8 @@ public struct RegistryState: Sendable {
             var refs: [String: JSONSchemaDocument] = [:]
             for (name, p) in resolved { if case .json(let d) = p { refs[name] = d } }
             do {
-                return .success(.json(try JSONSchemaDocument.parse(text, references: refs)))
+                return .success(.json(try JSONSchemaDocument.parse(text, references: refs,
+                                                                   options: JSONSchemaOptions(defaultDraft: jsonSchemaDefaultDraft))))
             } catch {
                 return .failure(.invalidSchema("Invalid schema: \(error.description)"))
             }

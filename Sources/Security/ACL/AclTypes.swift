@@ -295,6 +295,12 @@ public struct Decision: Equatable, Sendable {
     public static let deniedByRuleReason = "denied by rule"
     public static let allowedByRuleReason = "allowed by rule"
     public static let noMatchReason = "no rule matched"
+    /// `allow.everyone.if.no.acl.found=true` and no rule at all exists for the resource.
+    public static let noAclFoundReason = "no ACL found for the resource"
+
+    /// An allow that no rule granted (`allow.everyone.if.no.acl.found`): always audited, since
+    /// these are the requests a rollout still has to write rules for.
+    public var isAllowedWithoutAcl: Bool { allowed && rule == nil && reason == Decision.noAclFoundReason }
 
     public init(allowed: Bool, rule: RuleRef?, reason: String) {
         self.allowed = allowed

@@ -6,7 +6,11 @@
 ///    and host (`*` matches every address) apply, a DENY of the operation (or of All) wins;
 /// 3. otherwise an ALLOW of the operation, of All, or of an operation that implies it (Read,
 ///    Write, Delete and Alter imply Describe; AlterConfigs implies DescribeConfigs) allows;
-/// 4. otherwise the request is denied.
+/// 4. otherwise the request is denied, unless `allow.everyone.if.no.acl.found` is true and no rule
+///    at all (any principal, host, operation or permission) has a pattern matching the resource:
+///    Kafka's "no ACL found for the resource" (StandardAuthorizer since KAFKA-14435). A rule for
+///    someone else on the resource is enough to keep default-deny, so a rollout that writes the
+///    first rule for a topic closes that topic to everyone the rules do not name.
 ///
 /// A value type: the broker swaps in a new `Authorizer` when a policy file or the API rule set
 /// changes, so each check sees one consistent snapshot.
@@ -21,13 +25,24 @@ public struct Authorizer: Sendable {
     /// `acls.api.enabled`: when false, API-made rules are ignored by checks (and the broker
     /// refuses CreateAcls/DeleteAcls).
     public var apiAclsEnabled: Bool
+    /// `allow.everyone.if.no.acl.found` (Kafka's broker property, default false): allow requests
+    /// on resources no rule mentions. Meant for turning authorization on in a running cluster.
+    public var allowEveryoneIfNoAclFound: Bool
 
     public init(policy: PolicySet = PolicySet(), apiAcls: ApiAclSet = ApiAclSet(),
-                superUsers: Set<String> = [], apiAclsEnabled: Bool = true) {
+                superUsers: Set<String> = [], apiAclsEnabled: Bool = true,
+                allowEveryoneIfNoAclFound: Bool = false) {
         self.policy = policy
         self.apiAcls = apiAcls
         self.configuredSuperUsers = superUsers
         self.apiAclsEnabled = apiAclsEnabled
+        self.allowEveryoneIfNoAclFound = allowEveryoneIfNoAclFound
+    }
+
+    /// Whether some rule that checks consult (file rules; API rules unless `acls.api.enabled` is
+    /// false) has a pattern matching `resource`.
+    public func hasRule(on resource: AclResource) -> Bool {
+        policy.index.hasRule(on: resource) || (apiAclsEnabled && apiAcls.index.hasRule(on: resource))
     }
 
     /// Whether `principal` is a super user (configured or from a policy `super` line).
@@ -57,6 +72,10 @@ public struct Authorizer: Sendable {
         }
         if let allow = apiMatch.allow {
             return Decision(allowed: true, rule: apiAcls.index.refs[Int(allow)], reason: Decision.allowedByRuleReason)
+        }
+        // Only the request that found no rule of its own pays for the whole-resource lookup.
+        if allowEveryoneIfNoAclFound && !hasRule(on: resource) {
+            return Decision(allowed: true, rule: nil, reason: Decision.noAclFoundReason)
         }
         return Decision(allowed: false, rule: nil, reason: Decision.noMatchReason)
     }
@@ -172,7 +191,15 @@ public struct Authorizer: Sendable {
             lines.append("decision: DENIED by\(deciding)" + (allows ? "; DENY beats ALLOW" : ""))
         case Decision.allowedByRuleReason: lines.append("decision: ALLOWED by\(deciding)")
         case Decision.superUserReason: lines.append("decision: ALLOWED (super user)")
-        default: lines.append("decision: DENIED: no rule allows it (deny by default)")
+        case Decision.noAclFoundReason:
+            lines.append("decision: ALLOWED: no ACL found for \(resource) and allow.everyone.if.no.acl.found=true")
+        default:
+            if allowEveryoneIfNoAclFound {
+                lines.append("decision: DENIED: no rule allows it (deny by default; allow.everyone.if.no.acl.found "
+                             + "does not apply: \(resource) has rules, for other principals or operations)")
+            } else {
+                lines.append("decision: DENIED: no rule allows it (deny by default)")
+            }
         }
         return Explanation(principal: principal, host: host, operation: operation, resource: resource,
                            decision: decision, rules: explained, lines: lines)

@@ -89,6 +89,22 @@ struct RuleIndex: Sendable {
         return result
     }
 
+    /// Whether any rule (any principal, host, operation or permission) has a pattern matching
+    /// `resource`: Kafka's "ACLs found for the resource" that `allow.everyone.if.no.acl.found`
+    /// looks at. Allocates nothing.
+    func hasRule(on resource: AclResource) -> Bool {
+        let typeIndex = perType[Self.slot(resource.type)]
+        if !typeIndex.wildcard.isEmpty || typeIndex.literal[resource.name] != nil { return true }
+        guard typeIndex.hasPrefixed else { return false }
+        var node = 0
+        for byte in resource.name.utf8 {
+            guard let next = typeIndex.trie[node].children[byte] else { return false }
+            node = Int(next)
+            if !typeIndex.trie[node].rules.isEmpty { return true }
+        }
+        return false
+    }
+
     @inline(__always)
     private func visit(_ list: [Int32], _ principal: String, _ host: String, _ operation: AclOperation,
                        _ result: inout Match) {
