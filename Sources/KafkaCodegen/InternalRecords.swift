@@ -16,10 +16,7 @@ func generateInternalRecords(messagesDirectory: String, outputDirectory: String)
     let input = URL(fileURLWithPath: messagesDirectory).deletingLastPathComponent()
         .appendingPathComponent("internal-records/group-coordinator").path
     let output = "\(outputDirectory)/Internal"
-    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-    for old in try FileManager.default.contentsOfDirectory(atPath: output) where old.hasSuffix(".swift") {
-        try FileManager.default.removeItem(atPath: "\(output)/\(old)")
-    }
+    try clearGeneratedSwift(in: output)
     for name in internalRecordTypes {
         let message = try loadMessage("\(input)/\(name).json")
         let text = Generator(message: message).generate(source: "internal-records/group-coordinator/\(name).json")
