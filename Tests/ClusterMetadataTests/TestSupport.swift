@@ -62,12 +62,7 @@ func partitionChange(_ id: KafkaUUID, _ index: Int32, isr: [Int32]? = nil, leade
 }
 
 func configRecord(_ type: Int8, _ resource: String, _ key: String, _ value: String?) -> MetadataRecord {
-    var r = ConfigRecord()
-    r.resourceType = type
-    r.resourceName = resource
-    r.name = key
-    r.value = value
-    return .config(r)
+    .config(ConfigResource(type: type, name: resource).configRecord(key: key, value: value))
 }
 
 /// Three unfenced brokers 1, 2, 3 (racks when given) and nothing else.
