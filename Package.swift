@@ -47,7 +47,7 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: strict),
         // Pure (sans-I/O): KRaft's metadata records framed for the metadata log, replayed into an
         // immutable image, and the controller's decisions (placement, fencing, ISR) as functions of it.
-        .target(name: "ClusterMetadata", dependencies: ["KafkaProtocol"], swiftSettings: strict),
+        .target(name: "ClusterMetadata", dependencies: ["KafkaProtocol"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // A small blocking HTTP/1.1 server (schema registry, metrics) with a transport seam for TLS.
         .target(name: "HTTPServer", exclude: ["README.md"], swiftSettings: strict),
