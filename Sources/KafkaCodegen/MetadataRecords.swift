@@ -16,8 +16,16 @@ let metadataRecordTypes: [String] = [
     "AbortTransactionRecord", "RemoveDelegationTokenRecord", "RegisterControllerRecord",
 ]
 
+/// `KAFKA_METADATA_SPECS` when set (in Kafka's source tree the records live in
+/// `metadata/src/main/resources/common/metadata`), else `metadata/` beside the message specs.
 func metadataRecordsDirectory(messagesDirectory: String) -> String {
-    URL(fileURLWithPath: messagesDirectory).deletingLastPathComponent().appendingPathComponent("metadata").path
+    if let given = ProcessInfo.processInfo.environment["KAFKA_METADATA_SPECS"], !given.isEmpty { return given }
+    return URL(fileURLWithPath: messagesDirectory).deletingLastPathComponent().appendingPathComponent("metadata").path
+}
+
+struct MissingSpecs: Error, CustomStringConvertible {
+    let directory: String
+    var description: String { "metadata record specs not found in \(directory); set KAFKA_METADATA_SPECS=<Kafka's metadata record specs>" }
 }
 
 /// `TopicRecord` → `topic`: the enum case of a record type.
@@ -29,6 +37,7 @@ func metadataCaseName(_ recordName: String) -> String {
 /// replacing whatever Swift files were there.
 func generateMetadataRecords(messagesDirectory: String, outputDirectory: String) throws {
     let input = metadataRecordsDirectory(messagesDirectory: messagesDirectory)
+    guard FileManager.default.fileExists(atPath: "\(input)/TopicRecord.json") else { throw MissingSpecs(directory: input) }
     let output = "\(outputDirectory)/Metadata"
     try clearGeneratedSwift(in: output)
     var records: [Message] = []
