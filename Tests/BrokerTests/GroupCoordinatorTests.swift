@@ -214,6 +214,22 @@ private struct Harness {
         #expect(h.core.group("s") == nil)
     }
 
+    @Test func aDeletedTopicTakesItsCommittedOffsetsWithIt() {
+        var h = Harness()
+        let committed = CommittedOffset(offset: 7, commitTimestamp: h.now)
+        for group in ["a", "b"] {
+            #expect(h.core.validateCommit(groupId: group, generationId: -1, memberId: "", instanceId: nil, now: h.now) == .none)
+            h.core.applyCommit(groupId: group, offsets: [TopicPartitionID("gone", 1): committed, TopicPartitionID("gone", 0): committed,
+                                                       TopicPartitionID("kept", 0): committed])
+        }
+        #expect(h.core.topicDeleted("gone") == [.write([
+            .offset(group: "a", TopicPartitionID("gone", 0), nil), .offset(group: "a", TopicPartitionID("gone", 1), nil),
+            .offset(group: "b", TopicPartitionID("gone", 0), nil), .offset(group: "b", TopicPartitionID("gone", 1), nil),
+        ])])
+        #expect(h.core.fetchOffsets(groupId: "a", partitions: nil).map(\.0) == [TopicPartitionID("kept", 0)])
+        #expect(h.core.topicDeleted("never-committed").isEmpty)
+    }
+
     @Test func recordsRoundTripAndReplayRebuildsTheGroup() {
         var h = Harness()
         let w1 = h.join("", instance: "i1")

@@ -196,6 +196,11 @@ public final class GroupCoordinator: Sendable {
         return result
     }
 
+    /// DeleteTopics: the topic's committed offsets go with it.
+    func topicDeleted(_ topic: String) {
+        perform { core, _ in core.topicDeleted(topic) }
+    }
+
     // MARK: Effects
 
     /// Registers a parked request, feeds the event to the core and performs the effects.

@@ -509,6 +509,20 @@ public struct GroupCoordinatorCore: Sendable {
         return (.none, errors, records.isEmpty ? [] : [.write(records)])
     }
 
+    /// A deleted topic's committed offsets are removed from every group and tombstoned (Kafka's
+    /// `onPartitionsDeleted`); the groups themselves stay, and their members rebalance when their
+    /// leader sees the topic gone from Metadata.
+    public mutating func topicDeleted(_ topic: String) -> [GroupEffect] {
+        var records: [GroupRecord] = []
+        for id in groups.keys.sorted() {
+            for tp in groups[id]!.offsets.keys.sorted() where tp.topic == topic {
+                groups[id]!.offsets[tp] = nil
+                records.append(.offset(group: id, tp, nil))
+            }
+        }
+        return records.isEmpty ? [] : [.write(records)]
+    }
+
     /// DeleteGroups: only empty groups go; their offsets and metadata are tombstoned.
     public mutating func deleteGroup(_ groupId: String, now: Int64) -> (KafkaError, [GroupEffect]) {
         if groupId.isEmpty { return (.invalidGroupId, []) }
