@@ -12,6 +12,7 @@ check that its consumer_close() returned and the broker saw it leave, then stop 
 """
 import os
 import queue
+import re
 import shutil
 import subprocess
 import threading
@@ -179,6 +180,15 @@ def test_eager_member_rebalances_after_topic_deletion(dbroker, members):
     wait_until(lambda: group_state(dbroker, group).endswith("STABLE"), 10, "a stable group after the rebalance")
     assert m.close() < 5000
     wait_until(lambda: group_state(dbroker, group).endswith("EMPTY"), 5, "the member's LeaveGroup")
+    # The operator log (log.level=info, the default) says what happened and why.
+    log = dbroker.log_path.read_text(errors="replace")
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+    assert re.search(rf"^{stamp} INFO  \[topics\] topic {doomed} deleted \(2 partition\(s\)\)$", log, re.M)
+    assert re.search(rf"^{stamp} INFO  \[groups\] group {group} rebalancing \(generation \d+\): "
+                     rf"topic metadata changed \({doomed} deleted\): member \S+ rejoined$", log, re.M)
+    assert re.search(rf"INFO  \[groups\] group {group} rebalancing \(generation \d+\): member \S+ left the group$",
+                     log, re.M)
+    assert re.search(rf"INFO  \[net\] listening on PLAINTEXT://127.0.0.1:{dbroker.port} \(PLAINTEXT\)$", log, re.M)
 
 
 def test_member_follows_topic_recreated_with_fewer_partitions(dbroker, members):

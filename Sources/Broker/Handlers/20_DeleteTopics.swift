@@ -67,7 +67,9 @@ extension Broker {
     /// groups forget the topic's committed offsets (tombstoned), so a topic created again under
     /// the same name does not resume from offsets of the old one.
     func topicDeleted(_ topic: TopicMetadata) {
-        for p in 0..<topic.partitionCount { purgatory.checkWatchers(PartitionKey(topic.name, p)) }
+        // Groups first: an answered fetch may bring the leader back (and its rebalance reason
+        // should already name the deletion).
         groups.topicDeleted(topic.name)
+        for p in 0..<topic.partitionCount { purgatory.checkWatchers(PartitionKey(topic.name, p)) }
     }
 }
