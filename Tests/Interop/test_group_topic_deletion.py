@@ -14,6 +14,7 @@ import os
 import queue
 import re
 import shutil
+import struct
 import subprocess
 import threading
 import time
@@ -23,14 +24,15 @@ import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from conftest import BrokerProcess, unique
+from kafka_wire import RawConnection, string16
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "Tests/Interop/clients/rdkafka_group.c"
 BINARY = ROOT / ".build-interop/rdkafka_group"
 HEADER = Path("/usr/include/librdkafka/rdkafka.h")
 
-pytestmark = pytest.mark.skipif(shutil.which("cc") is None or not HEADER.exists(),
-                                reason="librdkafka-dev and a C compiler are installed by `make test`")
+needs_rdkafka = pytest.mark.skipif(shutil.which("cc") is None or not HEADER.exists(),
+                                   reason="librdkafka-dev and a C compiler are installed by `make test`")
 
 GROUP_OVERRIDES = {
     "group.initial.rebalance.delay.ms": "0",
@@ -161,6 +163,7 @@ def stable_member(dbroker, members, strategy, kept, other, other_partitions):
     return m, group
 
 
+@needs_rdkafka
 def test_cooperative_member_closes_after_topic_deletion(dbroker, members):
     kept, doomed = unique("keep"), unique("doomed")
     m, group = stable_member(dbroker, members, "cooperative-sticky", kept, doomed, 2)
@@ -172,6 +175,7 @@ def test_cooperative_member_closes_after_topic_deletion(dbroker, members):
     assert kept in admin(dbroker).list_topics(timeout=5).topics
 
 
+@needs_rdkafka
 def test_eager_member_rebalances_after_topic_deletion(dbroker, members):
     kept, doomed = unique("keep"), unique("doomed")
     m, group = stable_member(dbroker, members, "range", kept, doomed, 2)
@@ -191,6 +195,7 @@ def test_eager_member_rebalances_after_topic_deletion(dbroker, members):
     assert re.search(rf"INFO  \[net\] listening on PLAINTEXT://127.0.0.1:{dbroker.port} \(PLAINTEXT\)$", log, re.M)
 
 
+@needs_rdkafka
 def test_member_follows_topic_recreated_with_fewer_partitions(dbroker, members):
     kept, recreated = unique("keep"), unique("again")
     m, group = stable_member(dbroker, members, "range", kept, recreated, 4)
@@ -200,3 +205,31 @@ def test_member_follows_topic_recreated_with_fewer_partitions(dbroker, members):
     wait_until(lambda: group_state(dbroker, group).endswith("STABLE"), 10, "a stable group after the rebalance")
     assert m.close() < 5000
     wait_until(lambda: group_state(dbroker, group).endswith("EMPTY"), 5, "the member's LeaveGroup")
+
+
+def fetch_v4(topic, partition, max_wait_ms, correlation_id=11):
+    """A Fetch v4 request frame (non-flexible) for one partition from offset 0."""
+    header = struct.pack(">hhi", 1, 4, correlation_id) + string16("raw-test")
+    body = struct.pack(">iiiib", -1, max_wait_ms, 1, 1 << 20, 0) + struct.pack(">i", 1) + string16(topic)
+    body += struct.pack(">i", 1) + struct.pack(">iqi", partition, 0, 1 << 20)
+    payload = header + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def test_a_fetch_parked_on_a_deleted_partition_is_answered_at_once(dbroker):
+    topic = unique("parked")
+    create(dbroker, topic, 1)
+    conn = RawConnection(dbroker.port, timeout=5)
+    try:
+        conn.send(fetch_v4(topic, 0, max_wait_ms=30000))  # empty partition: the fetch parks
+        time.sleep(0.5)
+        started = time.time()
+        delete(dbroker, topic)
+        frame = conn.read_frame()  # within the 5 s socket timeout, not the fetch's 30 s
+        assert time.time() - started < 3
+        # correlation id, throttle time, topics[1], name, partitions[1], index, error code
+        pos = 4 + 4 + 4 + 2 + len(topic.encode()) + 4 + 4
+        assert struct.unpack_from(">i", frame, 0)[0] == 11
+        assert struct.unpack_from(">h", frame, pos)[0] == 3  # UNKNOWN_TOPIC_OR_PARTITION
+    finally:
+        conn.close()
