@@ -47,7 +47,7 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: strict),
         // Pure KRaft state machine (roles, epochs, pre-vote, fetch-based replication, snapshots):
         // events and `now` in, effects out.
-        .target(name: "Raft", swiftSettings: strict),
+        .target(name: "Raft", exclude: ["README.md"], swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // A small blocking HTTP/1.1 server (schema registry, metrics) with a transport seam for TLS.
         .target(name: "HTTPServer", exclude: ["README.md"], swiftSettings: strict),

@@ -35,7 +35,9 @@ struct QuorumSimulation {
     }
 
     private enum Event {
-        case deliver(Envelope)
+        /// A response carries the incarnation of the node it answers: like an answer on a TCP
+        /// connection, it cannot reach a restarted process.
+        case deliver(Envelope, answering: Int?)
         case tick(ReplicaID, incarnation: Int)
         case flushed(ReplicaID, incarnation: Int, token: Int64, upTo: Int)
         case crash(ReplicaID?)
@@ -58,6 +60,8 @@ struct QuorumSimulation {
         var lastFlushCompletion: Int64 = 0
         /// Entries below this offset have been compared with the committed oracle.
         var checkedUpTo: Int64 = 0
+        /// The HW never goes back while the process lives (a restart forgets it).
+        var lastHighWatermark: Int64 = 0
     }
 
     let seed: UInt64
@@ -180,8 +184,9 @@ struct QuorumSimulation {
 
     private mutating func step(_ event: Event) throws(SimulationFailure) {
         switch event {
-        case .deliver(let envelope):
+        case .deliver(let envelope, let answering):
             guard nodes[envelope.destination]!.raft != nil else { return }
+            if let answering, answering != nodes[envelope.destination]!.incarnation { return }
             record(.delivered(envelope))
             try handle(envelope.destination, .received(envelope))
         case .tick(let id, let incarnation):
@@ -266,6 +271,7 @@ struct QuorumSimulation {
                              recovered: recovered, now: localTime(id))
         node.image = node.disk.snapshot.map { KeyValueImage(snapshot: $0.id, data: $0.data) } ?? KeyValueImage()
         node.checkedUpTo = 0
+        node.lastHighWatermark = 0
         node.lastFlushCompletion = now
         nodes[id] = node
         note("start \(id) as \(node.raft!.role.rawValue)@\(node.raft!.epoch) log \(node.raft!.log.startOffset)..<\(node.raft!.log.endOffset)")
@@ -283,8 +289,13 @@ struct QuorumSimulation {
         case .send(let envelope):
             let link = [envelope.source, envelope.destination]
             if blocked.contains(link) || random.chance(dropRate) { return }
-            queue.push(.deliver(envelope), at: now + networkDelay())
-            if random.chance(duplicateRate) { queue.push(.deliver(envelope), at: now + networkDelay()) }
+            let answering: Int? = switch envelope.message {
+            case .voteResponse, .beginQuorumEpochResponse, .endQuorumEpochResponse, .fetchResponse, .fetchSnapshotResponse:
+                nodes[envelope.destination]!.incarnation
+            default: nil
+            }
+            queue.push(.deliver(envelope, answering: answering), at: now + networkDelay())
+            if random.chance(duplicateRate) { queue.push(.deliver(envelope, answering: answering), at: now + networkDelay()) }
         case .persistQuorumState(let state):
             nodes[id]!.disk.quorumState = state
         case .appendToLog(let slice):
@@ -297,7 +308,9 @@ struct QuorumSimulation {
             nodes[id]!.disk.write(.truncate(offset))
         case .flushLog(let token):
             // Flushes complete in order, after a random disk latency.
-            let completion = max(nodes[id]!.lastFlushCompletion, now + random.int(1...12))
+            // Now and then a slow disk, so that crashes find unflushed records that others hold.
+            let latency = random.chance(0.1) ? random.int(50...400) : random.int(1...12)
+            let completion = max(nodes[id]!.lastFlushCompletion, now + latency)
             nodes[id]!.lastFlushCompletion = completion
             queue.push(.flushed(id, incarnation: nodes[id]!.incarnation, token: token, upTo: nodes[id]!.disk.operationCount),
                        at: completion)
@@ -395,6 +408,10 @@ struct QuorumSimulation {
                 if let other = leaders[raft.epoch] { throw failure("nodes \(other) and \(id) both lead epoch \(raft.epoch)") }
                 leaders[raft.epoch] = id
             }
+            guard raft.highWatermark >= nodes[id]!.lastHighWatermark else {
+                throw failure("node \(id)'s HW went back from \(nodes[id]!.lastHighWatermark) to \(raft.highWatermark)")
+            }
+            nodes[id]!.lastHighWatermark = raft.highWatermark
             guard raft.highWatermark <= Int64(committed.count) else {
                 throw failure("node \(id) has HW \(raft.highWatermark) but only \(committed.count) records were committed")
             }

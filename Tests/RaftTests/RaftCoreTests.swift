@@ -113,4 +113,39 @@ import Raft
         effects = node.handle(.logFlushed(token: token), now: 3)
         #expect(effects.contains { if case .send(let e) = $0, case .fetchRequest(let r) = e.message { r.fetchOffset == 2 } else { false } })
     }
+
+    /// Raft's rule that the simulator rarely provokes (it needs a fetch that ends exactly at the
+    /// new leader's first record): records of an older epoch on a majority are not committed
+    /// until a record of the leader's own epoch is.
+    @Test func leaderCommitsOnlyThroughARecordOfItsOwnEpoch() {
+        let recovered = RecoveredState(quorumState: QuorumStateData(leaderEpoch: 1), log: RaftLog(entries: entries([1, 1])))
+        var node = RaftNode(id: 1, voters: [1, 2, 3], seed: 3, recovered: recovered, now: 0)
+        func grant(_ effects: [RaftEffect], preVote: Bool) -> [RaftEffect] {
+            guard let request = effects.compactMap({ effect -> Envelope? in
+                if case .send(let e) = effect, case .voteRequest = e.message, e.destination == 2 { e } else { nil }
+            }).first else {
+                Issue.record("no vote request in \(effects)")
+                return []
+            }
+            let answer = VoteResponse(errorCode: 0, leaderId: -1, leaderEpoch: preVote ? 1 : 2, voteGranted: true, preVote: preVote)
+            return node.handle(.received(Envelope(source: 2, destination: 1, correlationId: request.correlationId,
+                                                  message: .voteResponse(answer))), now: 5_001)
+        }
+        var effects = grant(node.handle(.tick, now: 5_000), preVote: true)
+        effects = grant(effects, preVote: false)
+        #expect(node.role == .leader && node.epoch == 2)
+        for case .flushLog(let token) in effects { _ = node.handle(.logFlushed(token: token), now: 5_002) }
+        #expect(node.flushedOffset == 3, "the leader-change record sits at offset 2")
+
+        func fetch(at offset: Int64, epoch: Int32) {
+            let request = FetchRequest(clusterId: nil, replicaId: 2, maxWaitMs: 0, currentLeaderEpoch: 2, fetchOffset: offset,
+                                       lastFetchedEpoch: epoch, logStartOffset: 0, partitionMaxBytes: 1_000)
+            _ = node.handle(.received(Envelope(source: 2, destination: 1, correlationId: 9, message: .fetchRequest(request))),
+                            now: 5_003)
+        }
+        fetch(at: 2, epoch: 1)
+        #expect(node.highWatermark == 0, "a majority holds both epoch-1 records, yet they are not committed")
+        fetch(at: 3, epoch: 2)
+        #expect(node.highWatermark == 3)
+    }
 }

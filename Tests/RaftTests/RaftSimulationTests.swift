@@ -8,9 +8,12 @@ import Raft
 
 @Suite struct RaftSimulationTests {
     /// Seeds that failed once and were fixed; they stay as regression cases.
-    static let regressionSeeds: [UInt64] = []
+    /// 1123: a restarted follower took a fetch answer meant for its previous process (correlation
+    /// ids restart at 1) and hit the core's "answer at the wrong offset" precondition; answers now
+    /// die with the process that asked, as on a TCP connection.
+    static let regressionSeeds: [UInt64] = [1_123]
 
-    static let seeds: [UInt64] = Array(1...24) + regressionSeeds
+    static let seeds: [UInt64] = Array(1...60) + regressionSeeds
 
     @Test(arguments: seeds) func seed(_ seed: UInt64) {
         run(seed)
