@@ -142,6 +142,9 @@ public struct RaftNode: Sendable {
         self.config = config
         self.clusterId = clusterId
         random = SplitMix64(seed: seed)
+        // Correlation ids start at a random point, so answers to a previous process (which a
+        // transport might still hand over) do not match this one's requests.
+        nextCorrelationId = 1 + Int32(random.next(below: Int64(Int32.max / 2)))
         var recoveredLog = recovered.log
         if let snapshot = recovered.snapshot { recoveredLog.dropPrefix(through: snapshot.id) }
         precondition(recoveredLog.startOffset == (recovered.snapshot?.id.endOffset ?? 0),
@@ -203,7 +206,7 @@ public struct RaftNode: Sendable {
     }
 
     /// DescribeQuorum as the leader answers it; other nodes answer NOT_LEADER_OR_FOLLOWER.
-    public func describeQuorum() -> DescribeQuorumPartition {
+    public func describeQuorum(now: Int64) -> DescribeQuorumPartition {
         guard role == .leader else {
             return DescribeQuorumPartition(errorCode: RaftErrorCode.notLeaderOrFollower.rawValue,
                                            leaderId: leaderId ?? -1, leaderEpoch: epoch,
@@ -211,7 +214,7 @@ public struct RaftNode: Sendable {
         }
         let states = voters.map { voter -> DescribeQuorumPartition.ReplicaState in
             if voter == id {
-                return .init(replicaId: id, logEndOffset: log.endOffset, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1)
+                return .init(replicaId: id, logEndOffset: log.endOffset, lastFetchTimestamp: now, lastCaughtUpTimestamp: now)
             }
             let replica = leader.replicas[voter] ?? LeaderProgress.Replica()
             return .init(replicaId: voter, logEndOffset: replica.endOffset, lastFetchTimestamp: replica.lastFetch,
@@ -271,7 +274,9 @@ public struct RaftNode: Sendable {
     private mutating func leaveRole(now: Int64, effects: inout [RaftEffect]) {
         if role == .leader {
             // Parked fetches get an answer naming the new state rather than a timeout.
-            let parked = leader.parked.values.map(\.envelope)
+            // In replica order: dictionary order changes from process to process, and a replay
+            // must send the same messages in the same order.
+            let parked = leader.parked.sorted { $0.key < $1.key }.map(\.value.envelope)
             leader = LeaderProgress()
             for envelope in parked {
                 if case .fetchRequest(let request) = envelope.message {
@@ -288,7 +293,6 @@ public struct RaftNode: Sendable {
                                            effects: inout [RaftEffect]) {
         precondition(newEpoch >= epoch)
         leaveRole(now: now, effects: &effects)
-        if newEpoch > epoch { leaderId = nil }
         epoch = newEpoch
         leaderId = nil
         votedId = vote
@@ -451,7 +455,7 @@ public struct RaftNode: Sendable {
         if now - leader.lastBeginQuorumSend >= config.electionTimeoutMs / 2 {
             sendBeginQuorumEpoch(now: now, effects: &effects)
         }
-        let expired = leader.parked.filter { $0.value.deadline <= now }
+        let expired = leader.parked.filter { $0.value.deadline <= now }.sorted { $0.key < $1.key }
         for (replica, parked) in expired {
             leader.parked[replica] = nil
             answerFetch(parked.envelope, now: now, effects: &effects)

@@ -45,6 +45,7 @@ struct QuorumSimulation {
         case restartDown
         case resign(ReplicaID?)
         case partition(ReplicaID?)
+        case dropRate(Double)
         case healPartition
         case clientWrite
         case healAll
@@ -73,11 +74,20 @@ struct QuorumSimulation {
     private let ids: [ReplicaID]
     private var blocked: Set<[ReplicaID]> = []
     private var healed = false
+    private struct RequestKey: Hashable {
+        var requester: ReplicaID
+        var correlationId: Int32
+    }
+    /// The incarnation that sent each request, so its answer dies with that process.
+    private var requestIncarnation: [RequestKey: Int] = [:]
     private var downSince: [ReplicaID] = []
     private var dropRate: Double
     private var duplicateRate: Double
     /// Every committed entry any node reported, by offset: what no node may ever contradict.
     private var committed: [LogEntry] = []
+    /// The epoch in which each committed record was first reported committed (the committing
+    /// leader's epoch): leaders of later epochs must hold it.
+    private var committedInEpoch: [Int32] = []
     private var leaderOfEpoch: [Int32: ReplicaID] = [:]
     private var writeSequence = 0
     /// The first write sent after healing, once a leader accepted it: (offset, epoch).
@@ -111,7 +121,7 @@ struct QuorumSimulation {
         raft.fetchMaxBytes = Int32(random.int(60...2_000))
         raft.fetchSnapshotMaxBytes = Int32(random.int(16...512))
         options = Options(nodeCount: Int(random.int(3...5)), dropRate: Double(random.int(0...15)) / 100,
-                          duplicateRate: Double(random.int(0...5)) / 100, snapshotInterval: random.int(20...120),
+                          duplicateRate: Double(random.int(0...5)) / 100, snapshotInterval: random.int(5...120),
                           raft: raft)
         ids = (1...Int32(options.nodeCount)).map { $0 }
         dropRate = options.dropRate
@@ -127,10 +137,12 @@ struct QuorumSimulation {
     mutating func run() throws(SimulationFailure) {
         for id in ids { try start(id) }
         queue.push(.clientWrite, at: 50)
+        // Some runs are calm, some stormy: the gap between faults varies per seed.
+        let meanGap = random.int(150...1_000)
         var time: Int64 = random.int(100...600)
         while time < options.faultPhaseMs {
             scheduleFault(at: time)
-            time += random.int(150...1_200)
+            time += random.int(meanGap / 3...meanGap * 2)
         }
         queue.push(.healAll, at: options.faultPhaseMs)
         let deadline = options.faultPhaseMs + options.livenessBoundMs
@@ -165,6 +177,10 @@ struct QuorumSimulation {
             queue.push(.healPartition, at: time + random.int(100...3_000))
         case 75..<85:
             queue.push(.resign(target), at: time)
+        case 85..<92:
+            // A storm: most messages lost for a while.
+            queue.push(.dropRate(0.7), at: time)
+            queue.push(.dropRate(options.dropRate), at: time + random.int(100...1_500))
         default:
             break
         }
@@ -217,6 +233,10 @@ struct QuorumSimulation {
         case .partition(let target):
             guard !healed else { return }
             makePartition(victim: target ?? currentLeader() ?? random.pick(ids))
+        case .dropRate(let rate):
+            guard !healed else { return }
+            dropRate = rate
+            note("drop rate \(rate)")
         case .healPartition:
             blocked = []
             note("partition healed")
@@ -289,10 +309,13 @@ struct QuorumSimulation {
         case .send(let envelope):
             let link = [envelope.source, envelope.destination]
             if blocked.contains(link) || random.chance(dropRate) { return }
-            let answering: Int? = switch envelope.message {
+            let answering: Int?
+            switch envelope.message {
             case .voteResponse, .beginQuorumEpochResponse, .endQuorumEpochResponse, .fetchResponse, .fetchSnapshotResponse:
-                nodes[envelope.destination]!.incarnation
-            default: nil
+                answering = requestIncarnation[RequestKey(requester: envelope.destination, correlationId: envelope.correlationId)]
+            default:
+                answering = nil
+                requestIncarnation[RequestKey(requester: id, correlationId: envelope.correlationId)] = nodes[id]!.incarnation
             }
             queue.push(.deliver(envelope, answering: answering), at: now + networkDelay())
             if random.chance(duplicateRate) { queue.push(.deliver(envelope, answering: answering), at: now + networkDelay()) }
@@ -350,6 +373,7 @@ struct QuorumSimulation {
                 } else {
                     guard offset == committed.count else { throw failure("node \(id) commits past a gap at \(offset)") }
                     committed.append(entry)
+                    committedInEpoch.append(nodes[id]!.raft!.epoch)
                 }
                 nodes[id]!.image.apply(entry)
             }
@@ -430,13 +454,17 @@ struct QuorumSimulation {
         if steps % 2_000 == 0 { try fullImageCheck() }
     }
 
-    /// Leader completeness: a new leader holds every record committed so far.
+    /// Leader completeness: a new leader holds every record committed in an earlier epoch. (A
+    /// stale candidate may still win an old epoch with votes sent long ago; it lacks what later
+    /// epochs committed, and it cannot commit anything, since a majority has moved on.)
     private func checkLeaderCompleteness(_ id: ReplicaID) throws(SimulationFailure) {
-        let log = nodes[id]!.raft!.log
-        guard log.endOffset >= Int64(committed.count) else {
-            throw failure("leader \(id)'s log ends at \(log.endOffset), below the \(committed.count) committed records")
+        let raft = nodes[id]!.raft!
+        let log = raft.log
+        let mustHold = Int64(committedInEpoch.firstIndex { $0 >= raft.epoch } ?? committed.count)
+        guard log.endOffset >= mustHold else {
+            throw failure("leader \(id) of epoch \(raft.epoch): log ends at \(log.endOffset), below the \(mustHold) records committed before")
         }
-        for offset in log.startOffset..<Int64(committed.count) where log.entry(at: offset) != committed[Int(offset)] {
+        for offset in log.startOffset..<mustHold where log.entry(at: offset) != committed[Int(offset)] {
             throw failure("leader \(id)'s log differs from the committed record at \(offset)")
         }
     }

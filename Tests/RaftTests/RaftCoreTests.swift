@@ -147,5 +147,11 @@ import Raft
         #expect(node.highWatermark == 0, "a majority holds both epoch-1 records, yet they are not committed")
         fetch(at: 3, epoch: 2)
         #expect(node.highWatermark == 3)
+
+        let quorum = node.describeQuorum(now: 5_010)
+        #expect(quorum.leaderId == 1 && quorum.leaderEpoch == 2 && quorum.highWatermark == 3)
+        #expect(quorum.currentVoters.map(\.replicaId) == [1, 2, 3])
+        #expect(quorum.currentVoters.map(\.logEndOffset) == [3, 3, -1])
+        #expect(quorum.currentVoters[1].lastFetchTimestamp == 5_003 && quorum.currentVoters[1].lastCaughtUpTimestamp == 5_003)
     }
 }
