@@ -102,6 +102,21 @@ struct QuorumSimulation {
     }
     private var stats = (leaders: 0, committed: 0, snapshotsInstalled: 0, crashes: 0, steps: 0, truncations: 0)
 
+    /// FNV-1a over the committed records, to compare two runs.
+    var committedFingerprint: UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for (entry, epoch) in zip(committed, committedInEpoch) {
+            var bytes: [UInt8] = withUnsafeBytes(of: entry.epoch.littleEndian, Array.init)
+            bytes += withUnsafeBytes(of: epoch.littleEndian, Array.init)
+            switch entry.content {
+            case .data(let data): bytes += [0] + data
+            case .leaderChange(let leader): bytes += [1] + withUnsafeBytes(of: leader.littleEndian, Array.init)
+            }
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
+        return hash
+    }
+
     var summary: String {
         "\(options.nodeCount) voters, drop \(options.dropRate), \(stats.steps) steps, \(stats.leaders) elections won, "
             + "\(stats.committed) records committed, \(stats.crashes) crashes, \(stats.truncations) truncations, "
