@@ -46,6 +46,7 @@ struct QuorumSimulation {
         case resign(ReplicaID?)
         case partition(ReplicaID?)
         case dropRate(Double)
+        case crashAll
         case healPartition
         case clientWrite
         case healAll
@@ -74,6 +75,9 @@ struct QuorumSimulation {
     private let ids: [ReplicaID]
     private var blocked: Set<[ReplicaID]> = []
     private var healed = false
+    /// In half the runs one node's disk is always slow to flush: the window in which others hold
+    /// records it has not synced stays open.
+    private let slowDisk: ReplicaID?
     private struct RequestKey: Hashable {
         var requester: ReplicaID
         var correlationId: Int32
@@ -139,6 +143,7 @@ struct QuorumSimulation {
                           duplicateRate: Double(random.int(0...5)) / 100, snapshotInterval: random.int(5...120),
                           raft: raft)
         ids = (1...Int32(options.nodeCount)).map { $0 }
+        slowDisk = random.chance(0.5) ? ReplicaID(random.int(1...Int64(options.nodeCount))) : nil
         dropRate = options.dropRate
         duplicateRate = options.duplicateRate
         for id in ids {
@@ -192,6 +197,10 @@ struct QuorumSimulation {
             queue.push(.healPartition, at: time + random.int(100...3_000))
         case 75..<85:
             queue.push(.resign(target), at: time)
+        case 92..<96:
+            // Power loss everywhere: only what each disk flushed survives.
+            queue.push(.crashAll, at: time)
+            for _ in ids { queue.push(.restartDown, at: time + random.int(20...1_500)) }
         case 85..<92:
             // A storm: most messages lost for a while.
             queue.push(.dropRate(0.7), at: time)
@@ -230,14 +239,11 @@ struct QuorumSimulation {
             try handle(id, .logFlushed(token: token))
         case .crash(let target):
             guard !healed, let id = target ?? currentLeader(), nodes[id]!.raft != nil else { return }
-            note("crash \(id)")
-            downSince.append(id)
-            stats.crashes += 1
-            nodes[id]!.raft = nil
-            nodes[id]!.incarnation += 1
-            var disk = nodes[id]!.disk
-            disk.crash(random: &random)
-            nodes[id]!.disk = disk
+            crash(id)
+        case .crashAll:
+            guard !healed else { return }
+            note("power loss")
+            for id in ids where nodes[id]!.raft != nil { crash(id) }
         case .restartDown:
             guard !downSince.isEmpty else { return }
             try start(downSince.removeFirst())
@@ -273,6 +279,17 @@ struct QuorumSimulation {
             for id in ids where nodes[id]!.raft == nil { try start(id) }
             downSince = []
         }
+    }
+
+    private mutating func crash(_ id: ReplicaID) {
+        note("crash \(id)")
+        downSince.append(id)
+        stats.crashes += 1
+        nodes[id]!.raft = nil
+        nodes[id]!.incarnation += 1
+        var disk = nodes[id]!.disk
+        disk.crash(random: &random)
+        nodes[id]!.disk = disk
     }
 
     private func currentLeader() -> ReplicaID? {
@@ -347,7 +364,7 @@ struct QuorumSimulation {
         case .flushLog(let token):
             // Flushes complete in order, after a random disk latency.
             // Now and then a slow disk, so that crashes find unflushed records that others hold.
-            let latency = random.chance(0.1) ? random.int(50...400) : random.int(1...12)
+            let latency = id == slowDisk || random.chance(0.1) ? random.int(50...400) : random.int(1...12)
             let completion = max(nodes[id]!.lastFlushCompletion, now + latency)
             nodes[id]!.lastFlushCompletion = completion
             queue.push(.flushed(id, incarnation: nodes[id]!.incarnation, token: token, upTo: nodes[id]!.disk.operationCount),

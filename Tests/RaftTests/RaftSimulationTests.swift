@@ -21,7 +21,7 @@ import Raft
     /// records committed in earlier epochs only.
     static let regressionSeeds: [UInt64] = [1_123, 5_180, 5_957]
 
-    static let seeds: [UInt64] = Array(1...60) + regressionSeeds
+    static let seeds: [UInt64] = Array(1...100) + regressionSeeds
 
     @Test(arguments: seeds) func seed(_ seed: UInt64) {
         run(seed)

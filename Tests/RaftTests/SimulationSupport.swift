@@ -118,7 +118,8 @@ struct SimulatedDisk {
     /// Power loss: a prefix of the unflushed writes made it, the last one possibly in part
     /// (a torn tail, which recovery cuts at the last whole record).
     mutating func crash(random: inout Xoshiro256) {
-        let survivors = Int(random.int(0...Int64(unflushed.count)))
+        // Often nothing unflushed survives (the harshest case), otherwise a random prefix.
+        let survivors = random.chance(0.5) ? 0 : Int(random.int(0...Int64(unflushed.count)))
         for operation in unflushed.prefix(survivors) { Self.apply(operation, to: &durable) }
         if survivors < unflushed.count, case .append(let slice) = unflushed[survivors], random.chance(0.5) {
             let kept = Int(random.int(0...Int64(slice.entries.count)))
