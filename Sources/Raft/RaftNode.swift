@@ -271,17 +271,15 @@ public struct RaftNode: Sendable {
         config.retryBackoffMs + random.next(below: max(1, config.electionBackoffMaxMs))
     }
 
-    private mutating func leaveRole(now: Int64, effects: inout [RaftEffect]) {
+    private mutating func leaveRole(effects: inout [RaftEffect]) {
         if role == .leader {
-            // Parked fetches get an answer naming the new state rather than a timeout.
-            // In replica order: dictionary order changes from process to process, and a replay
-            // must send the same messages in the same order.
+            // Parked fetches are answered at once (NOT_LEADER_OR_FOLLOWER) rather than left to time
+            // out; in replica order, because dictionary order changes from process to process and
+            // a replay must send the same messages in the same order.
             let parked = leader.parked.sorted { $0.key < $1.key }.map(\.value.envelope)
             leader = LeaderProgress()
             for envelope in parked {
-                if case .fetchRequest(let request) = envelope.message {
-                    reply(to: envelope, .fetchResponse(errorFetchResponse(.notLeaderOrFollower, request)), effects: &effects)
-                }
+                reply(to: envelope, .fetchResponse(errorFetchResponse(.notLeaderOrFollower)), effects: &effects)
             }
         }
         follower = FollowerProgress()
@@ -292,7 +290,7 @@ public struct RaftNode: Sendable {
     private mutating func becomeUnattached(epoch newEpoch: Int32, votedId vote: ReplicaID?, now: Int64,
                                            effects: inout [RaftEffect]) {
         precondition(newEpoch >= epoch)
-        leaveRole(now: now, effects: &effects)
+        leaveRole(effects: &effects)
         epoch = newEpoch
         leaderId = nil
         votedId = vote
@@ -306,7 +304,7 @@ public struct RaftNode: Sendable {
         precondition(newEpoch >= epoch && newLeader != id)
         precondition(!(newEpoch == epoch && leaderId != nil && leaderId != newLeader),
                      "two leaders in epoch \(epoch): \(leaderId ?? -1) and \(newLeader)")
-        leaveRole(now: now, effects: &effects)
+        leaveRole(effects: &effects)
         if newEpoch > epoch { votedId = nil }
         epoch = newEpoch
         leaderId = newLeader
@@ -318,7 +316,7 @@ public struct RaftNode: Sendable {
     }
 
     private mutating func becomeProspective(now: Int64, effects: inout [RaftEffect]) {
-        leaveRole(now: now, effects: &effects)
+        leaveRole(effects: &effects)
         // A prospective node keeps its epoch, vote and the leader it lost: it has not started an
         // election yet, and forgetting the leader would let it vote a second time in this epoch
         // (for a candidate that lost to that leader), which could make two leaders.
@@ -341,7 +339,7 @@ public struct RaftNode: Sendable {
     }
 
     private mutating func becomeCandidate(now: Int64, effects: inout [RaftEffect]) {
-        leaveRole(now: now, effects: &effects)
+        leaveRole(effects: &effects)
         epoch += 1
         leaderId = nil
         votedId = id
@@ -358,7 +356,7 @@ public struct RaftNode: Sendable {
 
     private mutating func becomeLeader(now: Int64, effects: inout [RaftEffect]) {
         precondition(role == .candidate && votedId == id && votesGranted.count >= majority)
-        leaveRole(now: now, effects: &effects)
+        leaveRole(effects: &effects)
         leaderId = id
         role = .leader
         persistIfChanged(&effects)
@@ -401,7 +399,7 @@ public struct RaftNode: Sendable {
         let candidates = voters.filter { $0 != id }.sorted {
             (leader.replicas[$0]?.endOffset ?? -1, -$0) > (leader.replicas[$1]?.endOffset ?? -1, -$1)
         }
-        leaveRole(now: now, effects: &effects)
+        leaveRole(effects: &effects)
         role = .resigned
         electionDeadline = now + randomElectionTimeout()
         for voter in voters where voter != id {
@@ -447,7 +445,7 @@ public struct RaftNode: Sendable {
         let contacts = voters.map { $0 == id ? now : max(leader.replicas[$0]?.lastFetch ?? -1, leader.electedAt) }
             .sorted(by: >)
         if now - contacts[majority - 1] > config.fetchTimeoutMs + config.fetchTimeoutMs / 2 {
-            leaveRole(now: now, effects: &effects)
+            leaveRole(effects: &effects)
             role = .resigned
             electionDeadline = now + randomElectionTimeout()
             return
@@ -689,7 +687,7 @@ public struct RaftNode: Sendable {
 
     // MARK: Fetch (leader side)
 
-    private func errorFetchResponse(_ error: RaftErrorCode, _ request: FetchRequest) -> FetchResponse {
+    private func errorFetchResponse(_ error: RaftErrorCode) -> FetchResponse {
         FetchResponse(errorCode: error.rawValue, highWatermark: -1, logStartOffset: -1, divergingEpoch: nil,
                       currentLeader: currentLeader, snapshotId: nil, records: nil)
     }
@@ -708,7 +706,7 @@ public struct RaftNode: Sendable {
             nil
         }
         if let error {
-            reply(to: envelope, .fetchResponse(errorFetchResponse(error, request)), effects: &effects)
+            reply(to: envelope, .fetchResponse(errorFetchResponse(error)), effects: &effects)
             return
         }
         guard case .valid = validateFetchPosition(request) else {
