@@ -48,6 +48,9 @@ let package = Package(
         // Pure (sans-I/O): KRaft's metadata records framed for the metadata log, replayed into an
         // immutable image, and the controller's decisions (placement, fencing, ISR) as functions of it.
         .target(name: "ClusterMetadata", dependencies: ["KafkaProtocol"], exclude: ["README.md"], swiftSettings: strict),
+        // Pure KRaft state machine (roles, epochs, pre-vote, fetch-based replication, snapshots):
+        // events and `now` in, effects out.
+        .target(name: "Raft", exclude: ["README.md"], swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // A small blocking HTTP/1.1 server (schema registry, metrics) with a transport seam for TLS.
         .target(name: "HTTPServer", exclude: ["README.md"], swiftSettings: strict),
@@ -66,6 +69,7 @@ let package = Package(
         .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], swiftSettings: strict),
+        .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient", "Properties", "Security", "TLS", "SchemaRegistry", "HTTPServer", "Compression"], swiftSettings: strict),
     ]
 )
