@@ -207,6 +207,94 @@ public enum ControllerDecisions {
         }
     }
 
+    // MARK: Broker registration, topic deletion
+
+    /// What a broker says about itself when it registers (BrokerRegistration).
+    public struct BrokerRegistrationRequest: Sendable, Equatable {
+        public var brokerId: Int32
+        public var incarnationId: KafkaUUID
+        public var endpoints: [RegisterBrokerRecord.BrokerEndpoint]
+        public var supportedFeatures: [RegisterBrokerRecord.BrokerFeature]
+        public var rack: String?
+        public var logDirs: [KafkaUUID]
+
+        public init(brokerId: Int32, incarnationId: KafkaUUID, endpoints: [RegisterBrokerRecord.BrokerEndpoint],
+                    supportedFeatures: [RegisterBrokerRecord.BrokerFeature] = [], rack: String? = nil, logDirs: [KafkaUUID] = []) {
+            self.brokerId = brokerId
+            self.incarnationId = incarnationId
+            self.endpoints = endpoints
+            self.supportedFeatures = supportedFeatures
+            self.rack = rack
+            self.logDirs = logDirs
+        }
+    }
+
+    /// Registers a broker (process start). The registration starts fenced; `brokerEpoch` is the
+    /// new epoch (Kafka uses the offset the record will get). Another incarnation of the same id
+    /// whose session is still alive (`existingSessionAlive`, the caller's clock) is
+    /// DUPLICATE_BROKER_REGISTRATION; a broker that cannot run a finalized feature level is
+    /// UNSUPPORTED_VERSION. The old incarnation's leaderships and ISR places go first.
+    public static func registerBroker(_ request: BrokerRegistrationRequest, brokerEpoch: Int64, existingSessionAlive: Bool,
+                                      in image: MetadataImage) throws(ControllerError) -> [MetadataRecord] {
+        guard request.brokerId >= 0 else { throw ControllerError(.invalidRequest, "Broker id \(request.brokerId) is negative.") }
+        if let old = image.brokers[request.brokerId] {
+            if old.incarnationId != request.incarnationId && existingSessionAlive {
+                throw ControllerError(.duplicateBrokerRegistration,
+                                      "Broker \(request.brokerId) is registered by another live process (incarnation \(old.incarnationId)).")
+            }
+            guard brokerEpoch > old.epoch else {
+                throw ControllerError(.staleBrokerEpoch, "New epoch \(brokerEpoch) of broker \(request.brokerId) is not above \(old.epoch).")
+            }
+        }
+        for (name, level) in image.features.sorted(by: { $0.key < $1.key }) {
+            guard let supported = request.supportedFeatures.first(where: { $0.name == name }) else { continue }
+            guard (supported.minSupportedVersion...max(supported.minSupportedVersion, supported.maxSupportedVersion)).contains(level) else {
+                throw ControllerError(.unsupportedVersion,
+                                      "Broker \(request.brokerId) supports \(name) \(supported.minSupportedVersion)–\(supported.maxSupportedVersion), the cluster runs level \(level).")
+            }
+        }
+        var records = image.brokers[request.brokerId] == nil ? [] : moveAway(from: request.brokerId, in: image)
+        var r = RegisterBrokerRecord()
+        r.brokerId = request.brokerId
+        r.incarnationId = request.incarnationId
+        r.brokerEpoch = brokerEpoch
+        r.endPoints = request.endpoints
+        r.features = request.supportedFeatures
+        r.rack = request.rack
+        r.logDirs = request.logDirs
+        r.fenced = true
+        records.append(.registerBroker(r))
+        return records
+    }
+
+    /// UnregisterBroker: the broker's leaderships and ISR places go, then its registration.
+    public static func unregisterBroker(_ brokerId: Int32, in image: MetadataImage) throws(ControllerError) -> [MetadataRecord] {
+        guard let broker = image.brokers[brokerId] else {
+            throw ControllerError(.brokerIdNotRegistered, "Broker \(brokerId) is not registered.")
+        }
+        var r = UnregisterBrokerRecord()
+        r.brokerId = brokerId
+        r.brokerEpoch = broker.epoch
+        return moveAway(from: brokerId, in: image) + [.unregisterBroker(r)]
+    }
+
+    /// DeleteTopics for one topic, by name (or by id when `name` is nil).
+    public static func deleteTopic(name: String?, id: KafkaUUID = .zero, in image: MetadataImage) throws(ControllerError) -> [MetadataRecord] {
+        let topicId: KafkaUUID
+        if let name {
+            guard let found = image.topicIdsByName[name] else {
+                throw ControllerError(.unknownTopicOrPartition, "Topic '\(name)' does not exist.")
+            }
+            topicId = found
+        } else {
+            guard image.topicsById[id] != nil else { throw ControllerError(.unknownTopicId, "Topic id \(id) is unknown.") }
+            topicId = id
+        }
+        var r = RemoveTopicRecord()
+        r.topicId = topicId
+        return [.removeTopic(r)]
+    }
+
     // MARK: Fencing, unfencing, controlled shutdown
 
     /// Fences `brokerId` (it missed its session timeout): the broker leaves every ISR it is in,
@@ -339,7 +427,8 @@ public enum ControllerDecisions {
             throw ControllerError(.invalidRequest,
                                   "ISR \(newIsr) of \(topic.name)-\(index) must be distinct replicas of \(partition.replicas) including the leader \(leaderId).")
         }
-        if let ineligible = newIsr.first(where: { !partition.isr.contains($0) && !image.isActive(broker: $0) }) {
+        // KIP-841: every member of the proposed ISR must be unfenced and not shutting down.
+        if let ineligible = newIsr.first(where: { !image.isActive(broker: $0) }) {
             throw ControllerError(.ineligibleReplica, "Broker \(ineligible) is fenced or shutting down and cannot join the ISR of \(topic.name)-\(index).")
         }
         guard newIsr != partition.isr else { return [] }

@@ -219,4 +219,45 @@ import Testing
         #expect { try ControllerDecisions.allocateProducerIds(brokerId: 7, brokerEpoch: 10, in: image) }
             throws: { ($0 as? ControllerError)?.code == .brokerIdNotRegistered }
     }
+
+    @Test func registrationStartsFencedAndReplacesADeadIncarnation() throws {
+        var image = try cluster()
+        var feature = FeatureLevelRecord()
+        feature.name = "metadata.version"
+        feature.featureLevel = 20
+        image = try applying([.featureLevel(feature)], to: image)
+        var supports = RegisterBrokerRecord.BrokerFeature()
+        supports.name = "metadata.version"
+        supports.minSupportedVersion = 1
+        supports.maxSupportedVersion = 25
+        let request = ControllerDecisions.BrokerRegistrationRequest(brokerId: 1, incarnationId: uuid(77), endpoints: [],
+                                                                    supportedFeatures: [supports], rack: "r1")
+        #expect { try ControllerDecisions.registerBroker(request, brokerEpoch: 50, existingSessionAlive: true, in: image) }
+            throws: { ($0 as? ControllerError)?.code == .duplicateBrokerRegistration }
+        #expect { try ControllerDecisions.registerBroker(request, brokerEpoch: 10, existingSessionAlive: false, in: image) }
+            throws: { ($0 as? ControllerError)?.code == .staleBrokerEpoch }
+        var tooOld = request
+        tooOld.supportedFeatures[0].maxSupportedVersion = 19
+        #expect { try ControllerDecisions.registerBroker(tooOld, brokerEpoch: 50, existingSessionAlive: false, in: image) }
+            throws: { ($0 as? ControllerError)?.code == .unsupportedVersion }
+
+        // The old process is gone: its leaderships move, the new one registers fenced.
+        image = try applying(try ControllerDecisions.registerBroker(request, brokerEpoch: 50, existingSessionAlive: false, in: image), to: image)
+        let broker = try #require(image.brokers[1])
+        #expect(broker.fenced && broker.epoch == 50 && broker.incarnationId == uuid(77) && broker.rack == "r1")
+        #expect(image.partitionsInOrder.allSatisfy { $0.partition.leader != 1 })
+        image = try applying(try ControllerDecisions.unfenceBroker(1, in: image), to: image)
+        #expect(image.partition(t, 2)?.leader == 1, "its single-replica partition comes back with it")
+    }
+
+    @Test func unregisteringAndDeletingTopics() throws {
+        var image = try cluster()
+        image = try applying(try ControllerDecisions.unregisterBroker(3, in: image), to: image)
+        #expect(image.brokers[3] == nil && image.partition(t, 3)?.leader == 2)
+        #expect { try ControllerDecisions.unregisterBroker(3, in: image) } throws: { ($0 as? ControllerError)?.code == .brokerIdNotRegistered }
+        #expect { try ControllerDecisions.deleteTopic(name: "nope", in: image) } throws: { ($0 as? ControllerError)?.code == .unknownTopicOrPartition }
+        #expect { try ControllerDecisions.deleteTopic(name: nil, id: uuid(9), in: image) } throws: { ($0 as? ControllerError)?.code == .unknownTopicId }
+        image = try applying(try ControllerDecisions.deleteTopic(name: "t", in: image), to: image)
+        #expect(image.topicsById.isEmpty)
+    }
 }

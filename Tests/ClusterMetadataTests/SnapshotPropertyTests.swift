@@ -49,11 +49,17 @@ struct RandomHistory {
         do {
             switch g.next() % 16 {
             case 0, 1:
-                // A broker (re)starts: the controller fences the old incarnation, then it registers.
+                // A broker (re)starts, or one leaves for good.
                 let id = Int32(g.next() % 6)
-                let fence = image.brokers[id] == nil ? [] : try ControllerDecisions.fenceBroker(id, in: image)
-                let epoch = Int64(log.count + 100)
-                return fence + [registerBroker(id, epoch: epoch, rack: pick([nil, "a", "b", "c"]) ?? nil, fenced: !chance(4))]
+                if image.brokers[id] != nil && chance(6) { return try ControllerDecisions.unregisterBroker(id, in: image) }
+                var endpoint = RegisterBrokerRecord.BrokerEndpoint()
+                endpoint.name = "BROKER"
+                endpoint.host = "10.0.0.\(id)"
+                endpoint.port = 9092
+                let request = ControllerDecisions.BrokerRegistrationRequest(
+                    brokerId: id, incarnationId: freshId(), endpoints: [endpoint], rack: pick([nil, "a", "b", "c"]) ?? nil)
+                return try ControllerDecisions.registerBroker(request, brokerEpoch: Int64(log.count + 100),
+                                                              existingSessionAlive: chance(4), in: image)
             case 2:
                 guard let id = pick(brokerIds) else { return [] }
                 return try ControllerDecisions.fenceBroker(id, in: image)
@@ -70,11 +76,7 @@ struct RandomHistory {
                 return try ControllerDecisions.createTopic(topic, in: image, startIndex: Int(g.next() % 16))
             case 8:
                 guard let id = pick(topics) else { return [] }
-                if chance(2) {
-                    var remove = RemoveTopicRecord()
-                    remove.topicId = id
-                    return [.removeTopic(remove)]
-                }
+                if chance(2) { return try ControllerDecisions.deleteTopic(name: image.topicsById[id]!.name, in: image) }
                 let topic = image.topicsById[id]!
                 return try ControllerDecisions.createPartitions(topic: topic.name, totalCount: Int32(topic.partitions.count) + 1,
                                                                in: image, startIndex: Int(g.next() % 8))
@@ -189,7 +191,7 @@ struct RandomHistory {
         let image = history.delta.publishableImage
         #expect(!image.topicsById.isEmpty && !image.brokers.isEmpty)
         let types = Set(history.log.map(\.type))
-        for type in [MetadataRecordType.partitionChange, .fenceBroker, .unfenceBroker, .brokerRegistrationChange, .removeTopic,
+        for type in [MetadataRecordType.partitionChange, .registerBroker, .unregisterBroker, .fenceBroker, .unfenceBroker, .brokerRegistrationChange, .removeTopic,
                      .accessControlEntry, .removeAccessControlEntry, .producerIds, .abortTransaction, .endTransaction] {
             #expect(types.contains(type), "\(type) never appeared")
         }
