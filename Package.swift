@@ -50,7 +50,8 @@ let package = Package(
         .target(name: "Raft", exclude: ["README.md"], swiftSettings: strict),
         // Pure transaction coordinator (KIP-98 state machine over `__transaction_state`): requests,
         // appends' outcomes, marker acknowledgements and `now` in, effects out.
-        .target(name: "TransactionCoordinator", dependencies: ["KafkaProtocol"], swiftSettings: strict),
+        .target(name: "TransactionCoordinator", dependencies: ["KafkaProtocol"], exclude: ["README.md"],
+                swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // A small blocking HTTP/1.1 server (schema registry, metrics) with a transport seam for TLS.
         .target(name: "HTTPServer", exclude: ["README.md"], swiftSettings: strict),
