@@ -12,6 +12,8 @@ public struct TransactionCoordinatorCore: Sendable {
     public let config: TransactionCoordinatorConfig
     /// Owned `__transaction_state` partitions and the coordinator epoch each was loaded with.
     public private(set) var ownedPartitions: [Int32: Int32] = [:]
+    /// Partitions this broker leads whose records are still being read (`beginLoading`).
+    public private(set) var loadingPartitions: Set<Int32> = []
     public private(set) var transactions: [String: TransactionMetadata] = [:]
     private var pending: [String: PendingTransition] = [:]
     private var pendingIds: [AppendID: String] = [:]
@@ -71,6 +73,14 @@ public struct TransactionCoordinatorCore: Sendable {
         ownedPartitions[partition(of: transactionalId)]
     }
 
+    /// NOT_COORDINATOR, or COORDINATOR_LOAD_IN_PROGRESS while the id's partition is being read;
+    /// nil when this coordinator serves the id.
+    private func ownershipError(of transactionalId: String) -> KafkaError? {
+        let partition = partition(of: transactionalId)
+        if loadingPartitions.contains(partition) { return .coordinatorLoadInProgress }
+        return ownedPartitions[partition] == nil ? .notCoordinator : nil
+    }
+
     /// InitProducerId with a transactional id (the caller serves a null id itself). `expected` is
     /// the producer id and epoch a KIP-360 client (v3+) states, nil otherwise.
     public mutating func initProducerId(_ token: RequestToken, transactionalId: String, timeoutMs: Int32,
@@ -81,7 +91,7 @@ public struct TransactionCoordinatorCore: Sendable {
         }
         guard !transactionalId.isEmpty else { return refuse(.invalidRequest) }
         guard timeoutMs > 0, timeoutMs <= config.maxTransactionTimeoutMs else { return refuse(.invalidTransactionTimeout) }
-        guard coordinatorEpoch(of: transactionalId) != nil else { return refuse(.notCoordinator) }
+        if let error = ownershipError(of: transactionalId) { return refuse(error) }
         guard pending[transactionalId] == nil else { return refuse(.concurrentTransactions) }
 
         guard let current = transactions[transactionalId] else {
@@ -198,7 +208,7 @@ public struct TransactionCoordinatorCore: Sendable {
     /// the id exists here with exactly this producer id and epoch.
     private func checkProducer(_ transactionalId: String, _ producerId: Int64, _ producerEpoch: Int16) -> KafkaError? {
         guard !transactionalId.isEmpty else { return .invalidRequest }
-        guard coordinatorEpoch(of: transactionalId) != nil else { return .notCoordinator }
+        if let error = ownershipError(of: transactionalId) { return error }
         guard let current = transactions[transactionalId], current.producerId == producerId else {
             return .invalidProducerIdMapping
         }
@@ -444,6 +454,14 @@ public struct TransactionCoordinatorCore: Sendable {
 
     // MARK: Loading
 
+    /// Leadership of `partition` arrived and its records are being read: its ids are answered
+    /// COORDINATOR_LOAD_IN_PROGRESS (retriable) until `load` or `unload`.
+    public mutating func beginLoading(partition: Int32) -> [TransactionCoordinatorEffect] {
+        let effects = unload(partition: partition)
+        loadingPartitions.insert(partition)
+        return effects
+    }
+
     /// Becoming the coordinator of `partition`: replays its records in log order (the latest
     /// value per id wins, a null value removes the id), then resumes the markers of every
     /// transaction found in PrepareCommit/PrepareAbort. On a record that does not decode, throws
@@ -460,6 +478,7 @@ public struct TransactionCoordinatorCore: Sendable {
             }
         }
         var effects = unload(partition: partition)
+        loadingPartitions.remove(partition)
         ownedPartitions[partition] = coordinatorEpoch
         for (transactionalId, metadata) in replayed {
             transactions[transactionalId] = metadata
@@ -477,6 +496,7 @@ public struct TransactionCoordinatorCore: Sendable {
     /// answered NOT_COORDINATOR (their appends' outcomes will be ignored).
     public mutating func unload(partition: Int32) -> [TransactionCoordinatorEffect] {
         ownedPartitions.removeValue(forKey: partition)
+        loadingPartitions.remove(partition)
         var effects: [TransactionCoordinatorEffect] = []
         for transactionalId in Set(transactions.keys).union(pending.keys).sorted()
         where self.partition(of: transactionalId) == partition {
@@ -500,8 +520,8 @@ public struct TransactionCoordinatorCore: Sendable {
                                                      timeoutMs: 0, startTimestamp: -1,
                                                      producerId: ProducerIdentity.noProducerId,
                                                      producerEpoch: ProducerIdentity.noEpoch, partitions: [])
-            guard coordinatorEpoch(of: transactionalId) != nil else {
-                description.error = .notCoordinator
+            if let error = ownershipError(of: transactionalId) {
+                description.error = error
                 return description
             }
             guard let metadata = transactions[transactionalId] else {
@@ -522,7 +542,9 @@ public struct TransactionCoordinatorCore: Sendable {
     /// transactions started more than `durationFilterMs` ago; -1 for none). Unknown state names
     /// are returned, not an error.
     public func list(stateFilters: [String], producerIdFilters: [Int64], durationFilterMs: Int64 = -1,
-                     now: Int64) -> (unknownStateFilters: [String], transactions: [TransactionListing]) {
+                     now: Int64) -> (error: KafkaError, unknownStateFilters: [String], transactions: [TransactionListing]) {
+        // Kafka answers the whole list as loading while any owned partition is.
+        guard loadingPartitions.isEmpty else { return (.coordinatorLoadInProgress, [], []) }
         let unknown = stateFilters.filter { TransactionState(name: $0) == nil }
         let states = Set(stateFilters.compactMap(TransactionState.init(name:)))
         let producerIds = Set(producerIdFilters)
@@ -533,7 +555,7 @@ public struct TransactionCoordinatorCore: Sendable {
         }
         .sorted { $0.transactionalId < $1.transactionalId }
         .map { TransactionListing(transactionalId: $0.transactionalId, producerId: $0.producerId, state: $0.state.name) }
-        return (unknown, listed)
+        return (.none, unknown, listed)
     }
 
     // MARK: Invariants

@@ -410,6 +410,20 @@ import KafkaProtocol
         #expect(h.core.invariantViolations().isEmpty)
     }
 
+    @Test func idsOfAPartitionBeingLoadedAreAskedToRetry() throws {
+        let h = CoordinatorHarness()
+        let producer = try h.initialized("app")
+        let partition = h.core.partition(of: "app")
+        h.handle(h.core.beginLoading(partition: partition))
+        #expect(h.error(h.initProducerId("app")) == .coordinatorLoadInProgress)
+        #expect(h.error(h.endTxn("app", producer, .commit)) == .coordinatorLoadInProgress)
+        #expect(h.core.describe(["app"]).first?.error == .coordinatorLoadInProgress)
+        #expect(h.core.list(stateFilters: [], producerIdFilters: [], now: h.now).error == .coordinatorLoadInProgress)
+        h.load(partition: partition, epoch: 2)
+        #expect(h.core.list(stateFilters: [], producerIdFilters: [], now: h.now).error == KafkaError.none)
+        #expect(h.error(h.endTxn("app", producer, .commit)) == .invalidTxnState)
+    }
+
     @Test func loadOfACorruptPartitionChangesNothing() throws {
         let h = CoordinatorHarness()
         _ = try h.initialized("app")
