@@ -56,6 +56,19 @@ import KafkaProtocol
         next = ongoing
         next.state = .completeCommit
         #expect(ongoing.transitionViolation(to: next) == "Ongoing cannot go to CompleteCommit")
+        // Epochs never go back: an Empty at a lower epoch (same producer id) is refused, a new
+        // producer id must start at 0.
+        let complete = TransactionMetadata(transactionalId: "t", producerId: 5, producerEpoch: 3, timeoutMs: 100,
+                                           state: .completeAbort, startTimestamp: 10, lastUpdateTimestamp: 10)
+        next = complete
+        next.state = .empty
+        next.startTimestamp = -1
+        next.producerEpoch = 2
+        #expect(complete.transitionViolation(to: next) == "epoch neither kept nor bumped")
+        next.producerId = 6
+        #expect(complete.transitionViolation(to: next) == "epoch neither kept nor bumped")
+        next.producerEpoch = 0
+        #expect(complete.transitionViolation(to: next) == nil)
     }
 }
 
