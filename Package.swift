@@ -51,6 +51,10 @@ let package = Package(
         // Pure KRaft state machine (roles, epochs, pre-vote, fetch-based replication, snapshots):
         // events and `now` in, effects out.
         .target(name: "Raft", exclude: ["README.md"], swiftSettings: strict),
+        // Pure transaction coordinator (KIP-98 state machine over `__transaction_state`): requests,
+        // appends' outcomes, marker acknowledgements and `now` in, effects out.
+        .target(name: "TransactionCoordinator", dependencies: ["KafkaProtocol"], exclude: ["README.md"],
+                swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // A small blocking HTTP/1.1 server (schema registry, metrics) with a transport seam for TLS.
         .target(name: "HTTPServer", exclude: ["README.md"], swiftSettings: strict),
@@ -70,6 +74,8 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
+        .testTarget(name: "TransactionCoordinatorTests", dependencies: ["TransactionCoordinator", "KafkaProtocol"],
+                    swiftSettings: strict),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient", "Properties", "Security", "TLS", "SchemaRegistry", "HTTPServer", "Compression"], swiftSettings: strict),
     ]
 )

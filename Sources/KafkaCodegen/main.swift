@@ -141,7 +141,9 @@ struct Message {
 }
 
 func parseField(_ object: [String: Any]) -> Field {
-    let versions = VersionRange(object["versions"] as! String)
+    // A tagged-only field (the internal records have some) may omit `versions`; Kafka's generator
+    // then takes its tagged versions as its versions.
+    let versions = VersionRange((object["versions"] as? String) ?? (object["taggedVersions"] as! String))
     return Field(
         name: object["name"] as! String,
         type: object["type"] as! String,
