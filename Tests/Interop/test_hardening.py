@@ -4,15 +4,17 @@ connection limits stop a flood from one address at its own limit while other add
 produce; one user's failed logins never lock out the other users behind the same address."""
 import re
 import socket
+import threading
 import struct
 import time
 import urllib.request
 
 import pytest
 from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from conftest import BrokerProcess, free_port, keystore, sluice, unique
-from kafka_wire import RawConnection, raw_plain_login, string16
+from kafka_wire import RawConnection, api_versions, raw_plain_login, string16
 
 USERS = {"alice": "alice-secret", "bob": "bob-secret"}
 
@@ -219,3 +221,35 @@ def test_one_users_failures_never_lock_out_the_others_behind_the_address(tmp_pat
         b.stop()
     audit = (b.data / "audit" / "audit.log").read_text()
     assert audit.count("login lockout") == 1 and "wrong" not in audit
+
+
+def test_a_wide_create_topics_does_not_stall_other_connections(tmp_path):
+    """One team creating (and deleting) a topic with many partitions must not stop every other
+    connection of the same network thread: those admin requests run off the reactor."""
+    b = start_broker(tmp_path, **{"num.network.threads": "1"})
+    try:
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        done = threading.Event()
+        took = {}
+
+        def create_and_delete():
+            start = time.time()
+            admin.create_topics([NewTopic("wide", 400, 1)])["wide"].result(timeout=120)
+            admin.delete_topics(["wide"])["wide"].result(timeout=120)
+            took["admin"] = time.time() - start
+            done.set()
+        other = RawConnection(b.port)
+        worker = threading.Thread(target=create_and_delete)
+        worker.start()
+        slowest = 0.0
+        while not done.is_set():
+            start = time.time()
+            other.send(api_versions())
+            other.read_frame()
+            slowest = max(slowest, time.time() - start)
+            time.sleep(0.01)
+        worker.join()
+        print(f"400 partitions created and deleted in {took['admin']:.2f} s; slowest ApiVersions {slowest * 1000:.0f} ms")
+        assert slowest < 0.5, (slowest, took)
+    finally:
+        b.stop()

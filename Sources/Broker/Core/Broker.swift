@@ -32,6 +32,8 @@ public final class Broker: FrameHandler, Sendable {
     public let metadata: MetadataStore
     public let replicas: ReplicaManager
     let purgatory = Purgatory()
+    /// Where `offReactorApis` run, one at a time.
+    let adminQueue = DispatchQueue(label: "sluice-admin")
     let apis: [Int16: ApiSupport]
     let resolverState: Mutex<ConfigResolver>
     let stats = BrokerStats()
@@ -248,6 +250,26 @@ connectionAdmission = ConnectionAdmission(settings: config.connectionLimits)
             }
             return slot.closeConnection()
         }
+        if Self.offReactorApis.contains(support.key) {
+            // Answers still leave in request order: the slot releases them.
+            let position = reader.position
+            adminQueue.async { [self, header] in
+                var offReactor = WireReader(frame, from: position)
+                run(support, header, &offReactor, slot, session)
+            }
+            return
+        }
+        run(support, header, &reader, slot, session)
+    }
+
+    /// Admin requests whose work grows with the partitions they touch (directories, files and
+    /// fsyncs per partition: 300 partitions took seconds) run on one serial queue instead of the
+    /// reactor thread, so they never stall the reactor's other connections.
+    static let offReactorApis: Set<ApiKey> = [.createTopics, .deleteTopics, .createPartitions, .deleteRecords]
+
+    /// Runs a decoded request's handler and completes its slot with the outcome.
+    private func run(_ support: ApiSupport, _ header: RequestContext, _ reader: inout WireReader,
+                     _ slot: ResponseSlot, _ session: ClientSession) {
         let outcome: HandlerOutcome
         let started = SystemClock.monotonicNs()
         do {
@@ -303,8 +325,8 @@ connectionAdmission = ConnectionAdmission(settings: config.connectionLimits)
         slot.complete(bytes, muteMs: muteMs)
     }
 
-    /// The handler's own time on the reactor thread, which stalls that reactor's other connections
-    /// (a parked fetch or JoinGroup waiting for its answer is not counted: that wait is the protocol).
+    /// The handler's own time (on the reactor thread it stalls that reactor's other connections; a
+    /// parked fetch or JoinGroup waiting for its answer is not counted: that wait is the protocol).
     private func logSlowRequest(_ header: RequestContext, _ api: ApiKey, elapsedNs: UInt64) {
         BrokerLog.shared.warn("requests", "slow request: \(api) v\(header.apiVersion) from client id '\(header.clientId)' "
                               + "(\(header.principal), \(header.clientHost)) took \(elapsedNs / 1_000_000) ms "
@@ -339,6 +361,7 @@ connectionAdmission = ConnectionAdmission(settings: config.connectionLimits)
     }
 
     public func shutdown() {
+        adminQueue.sync {}  // an admin request still running finishes before the logs close
         groups.stop()
         purgatory.stop()
         replicas.closeAll()
