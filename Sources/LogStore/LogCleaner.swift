@@ -25,6 +25,18 @@ struct CleanPlan: Sendable {
     var firstDirty: Int64
     /// Where cleaning stops (the first segment that may not be cleaned yet).
     var firstUncleanable: Int64
+    /// Aborted transactions (the `.txnindex` entries): the data batches they cover are removed
+    /// and never enter the offset map.
+    var aborted: [AbortedTransaction] = []
+
+    /// Whether a data batch belongs to an aborted transaction: transactional, and its producer
+    /// has an aborted transaction spanning its offset (a producer has one transaction at a time).
+    func isAborted(_ header: RecordBatchHeader) -> Bool {
+        guard header.isTransactional, !header.isControl, header.producerId >= 0 else { return false }
+        return aborted.contains {
+            $0.producerId == header.producerId && $0.firstOffset <= header.baseOffset && header.baseOffset <= $0.lastOffset
+        }
+    }
 }
 
 /// Crash safety: a segment is cleaned into `<base>.log.cleaned` (fsynced), then renamed to
@@ -44,7 +56,7 @@ enum LogCleaner {
         var map: [[UInt8]: Int64] = [:]
         for source in plan.sources where source.base >= plan.firstDirty {
             try forEachBatch(source) { bytes, header throws(LogStoreError) in
-                if header.isControl { return }
+                if header.isControl || plan.isAborted(header) { return }
                 for record in try records(bytes, source: source) {
                     if let key = record.key { map[key] = header.baseOffset + Int64(record.offsetDelta) }
                 }
@@ -54,7 +66,7 @@ enum LogCleaner {
     }
 
     /// Writes the cleaned copy of one segment to `<path>.swap` and returns its path and what went.
-    static func clean(_ source: CleanPlan.Source, map: [[UInt8]: Int64], config: LogConfig, now: Int64)
+    static func clean(_ source: CleanPlan.Source, plan: CleanPlan, map: [[UInt8]: Int64], config: LogConfig, now: Int64)
         throws(LogStoreError) -> (swapPath: String, bytesAfter: Int, recordsRemoved: Int) {
         var output: [UInt8] = []
         output.reserveCapacity(source.size)
@@ -69,7 +81,9 @@ enum LogCleaner {
             }
             let all = try records(bytes, source: source)
             let tombstoneHorizon = now - config.deleteRetentionMs
-            let kept = all.filter { record in
+            // Aborted transactional data goes whole; its ABORT marker stays (see UNSUPPORTED.md).
+            let aborted = plan.isAborted(header)
+            let kept = aborted ? [] : all.filter { record in
                 guard let key = record.key else { return true }
                 let offset = header.baseOffset + Int64(record.offsetDelta)
                 if let latest = map[key], latest > offset { return false }
@@ -171,7 +185,8 @@ extension LogCore {
         for (i, segment) in segments.dropLast().enumerated() {
             let end = segments[i + 1].baseOffset
             let tooYoung = segment.maxTimestamp >= 0 && now - segment.maxTimestamp < config.minCompactionLagMs
-            if tooYoung || end > highWatermark {
+            // Nothing at or above the last stable offset: an open transaction may still abort.
+            if tooYoung || end > lastStableOffset {
                 firstUncleanable = segment.baseOffset
                 break
             }
@@ -182,6 +197,9 @@ extension LogCore {
         let total = sources.reduce(0) { $0 + $1.size }
         let dirty = sources.filter { $0.base >= firstDirty }.reduce(0) { $0 + $1.size }
         guard dirty > 0, total > 0, Double(dirty) / Double(total) >= config.minCleanableDirtyRatio else { return nil }
-        return CleanPlan(sources: sources, firstDirty: firstDirty, firstUncleanable: firstUncleanable)
+        // Every segment's entries: a transaction's marker (and so its entry) may lie beyond the
+        // cleanable part while its data is inside it.
+        let aborted = segments.flatMap(\.txnIndex.entries)
+        return CleanPlan(sources: sources, firstDirty: firstDirty, firstUncleanable: firstUncleanable, aborted: aborted)
     }
 }
