@@ -160,7 +160,7 @@ extension Broker {
             let first = header.baseSequence
             let last = first &+ header.lastOffsetDelta
             switch table.check(producerId: header.producerId, epoch: header.producerEpoch, firstSequence: first,
-                               lastSequence: last) {
+                               lastSequence: last, isTransactional: header.isTransactional) {
             case .duplicate(let original):
                 // A retry of a batch already written: answer with where it went, write nothing.
                 answer.baseOffset = original.firstOffset
@@ -176,7 +176,7 @@ extension Broker {
                              batch: ProducerBatchInfo(firstSequence: first, lastSequence: last,
                                                       firstOffset: info.firstOffset, lastOffset: info.lastOffset,
                                                       maxTimestamp: info.maxTimestamp),
-                             now: now)
+                             now: now, isTransactional: header.isTransactional)
                 partition.producersDirty.store(true, ordering: .releasing)
             }
         }
