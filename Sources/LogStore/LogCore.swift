@@ -39,6 +39,7 @@ final class LogCore {
 
     private var offsetsPath: String { directory + "/" + OffsetsCheckpoint.fileName }
     private var epochsPath: String { directory + "/" + LeaderEpochCache.fileName }
+    private var transactionsPath: String { directory + "/" + TransactionsCheckpoint.fileName }
 
     // MARK: Open and recovery
 
@@ -63,6 +64,9 @@ final class LogCore {
         if let bytes = try FileIO.readSmallFile(epochsPath) {
             epochs = try LeaderEpochCache(decoding: bytes, path: epochsPath)
         }
+        // Valid only for this start: removed before anything is appended.
+        let savedTransactions = try FileIO.readSmallFile(transactionsPath).flatMap(TransactionsCheckpoint.init(decoding:))
+        try FileIO.remove(transactionsPath)
 
         if bases.isEmpty {
             let start = checkpoint?.logStartOffset ?? 0
@@ -83,7 +87,12 @@ final class LogCore {
         let cutAtStart = epochs.truncateFromStart(logStartOffset)
         if cutAtEnd || cutAtStart { try persistEpochs() }
         recoveryPoint = logEndOffset
-        try recoverTransactions(rebuilding: rebuiltSegments)
+        if cleanShutdown, let savedTransactions, savedTransactions.logEndOffset == logEndOffset, rebuiltSegments.isEmpty,
+           segments.allSatisfy({ $0.txnIndex.loadedIntact }) {
+            transactions = OngoingTransactions(firstOffsets: savedTransactions.firstOffsets)
+        } else {
+            try recoverTransactions(rebuilding: rebuiltSegments)
+        }
         checkInvariants()
     }
 
@@ -684,6 +693,8 @@ final class LogCore {
         if closed { return }
         try active.seal()
         try persistOffsets()
+        try FileIO.replaceFile(transactionsPath, with: TransactionsCheckpoint(
+            logEndOffset: logEndOffset, firstOffsets: transactions.firstOffsets).encoded(), directory: directory)
         try purgeDeleted(now: clock, all: true)
         closed = true
         segments = []

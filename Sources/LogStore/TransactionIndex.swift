@@ -111,6 +111,8 @@ final class TransactionIndexFile {
 struct OngoingTransactions: Equatable {
     private(set) var firstOffsets: [Int64: Int64] = [:]
 
+    init(firstOffsets: [Int64: Int64] = [:]) { self.firstOffsets = firstOffsets }
+
     var firstUnstableOffset: Int64? { firstOffsets.values.min() }
 
     /// Applies one batch (header fields) at `offset`; for an end marker returns the completed

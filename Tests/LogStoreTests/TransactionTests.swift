@@ -147,6 +147,30 @@ import Testing
         #expect(log!.lastStableOffset == 1)
     }
 
+    @Test func cleanRestartTakesOpenTransactionsFromTheCheckpoint() throws {
+        let dir = TempDir()
+        let checkpoint = dir.partition + "/transactions-checkpoint"
+        var log = try PartitionLog.open(directory: dir.partition, config: LogConfig(), now: 0)
+        try append(log, try txnBatch(1, ["a"]))                 // 0
+        try append(log, try txnBatch(2, ["b"]))                 // 1
+        try append(log, marker(1, commit: false))               // 2
+        try log.close()
+        #expect(String(decoding: readFile(checkpoint), as: UTF8.self) == "0\n3 1\n2 1\n")
+        log = try PartitionLog.open(directory: dir.partition, config: LogConfig(), now: 0, cleanShutdown: true)
+        #expect(!FileManager.default.fileExists(atPath: checkpoint))  // good for one start only
+        #expect(log.ongoingTransactions == [2: 1])
+        #expect(log.abortedTransactions(from: 0, upTo: 3).map(\.producerId) == [1])
+        try log.close()
+        // A checkpoint that does not match the log is ignored: the log is walked instead.
+        writeFile(checkpoint, Array("0\n3 1\n7 0\n".utf8))
+        log = try PartitionLog.open(directory: dir.partition, config: LogConfig(), now: 0, cleanShutdown: false)
+        #expect(log.ongoingTransactions == [2: 1])
+        try log.close()
+        writeFile(checkpoint, Array("0\n9 1\n7 0\n".utf8))
+        log = try PartitionLog.open(directory: dir.partition, config: LogConfig(), now: 0, cleanShutdown: true)
+        #expect(log.ongoingTransactions == [2: 1])
+    }
+
     @Test func truncationDropsIndexEntriesAndReopensTransactions() throws {
         let dir = TempDir()
         let log = try PartitionLog.open(directory: dir.partition, config: LogConfig(), now: 0)
