@@ -63,7 +63,8 @@ def read_values(bootstrap, topic, isolation):
 def test_read_committed_skips_aborted_records_and_stops_at_open_transactions(fresh_broker):
     b = fresh_broker()
     topic = unique("txn")
-    AdminClient({"bootstrap.servers": b.bootstrap}).create_topics([NewTopic(topic, 1, 1)])[topic].result(10)
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(10)
 
     produce(b, topic, [b"c1"])                                                   # 0
     produce(b, topic, [b"a1", b"a2"], producer_id=9000, transactional=True)      # 1-2
