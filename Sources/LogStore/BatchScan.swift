@@ -22,6 +22,10 @@ struct BatchInfo {
     var isLogAppendTime: Bool { attributes & 0x8 != 0 }
     var isTransactional: Bool { attributes & 0x10 != 0 }
     var isControl: Bool { attributes & 0x20 != 0 }
+    /// A transactional batch that counts for transaction state: a control batch, or data with
+    /// records (compaction may leave an emptied batch of an aborted or superseded transaction
+    /// behind as a segment's last batch; it must not reopen a transaction once its marker is gone).
+    var opensOrEndsTransaction: Bool { producerId >= 0 && isTransactional && (isControl || recordsCount > 0) }
 
     /// Reads the header at `at`; the caller guarantees `RecordBatchHeader.size` bytes are there.
     init(_ raw: UnsafeRawBufferPointer, at p: Int) {

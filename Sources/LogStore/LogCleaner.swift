@@ -39,6 +39,12 @@ struct CleanPlan: Sendable {
     }
 }
 
+/// What the cleaner learns of transactions while it walks the cleanable segments in order: for the
+/// transaction each producer is in, whether any of its data was kept (its marker must stay then).
+struct CleanerTransactions {
+    var retainedData: [Int64: Bool] = [:]
+}
+
 /// Crash safety: a segment is cleaned into `<base>.log.cleaned` (fsynced), then renamed to
 /// `<base>.log.swap` — the commit point — and finally, under the log lock, over `<base>.log`.
 /// On open, `.cleaned` files are deleted and `.swap` files finish their rename, so either the old
@@ -66,22 +72,34 @@ enum LogCleaner {
     }
 
     /// Writes the cleaned copy of one segment to `<path>.swap` and returns its path and what went.
-    static func clean(_ source: CleanPlan.Source, plan: CleanPlan, map: [[UInt8]: Int64], config: LogConfig, now: Int64)
+    static func clean(_ source: CleanPlan.Source, plan: CleanPlan, map: [[UInt8]: Int64],
+                      transactions: inout CleanerTransactions, config: LogConfig, now: Int64)
         throws(LogStoreError) -> (swapPath: String, bytesAfter: Int, recordsRemoved: Int) {
         var output: [UInt8] = []
         output.reserveCapacity(source.size)
         var removed = 0
         var batches: [([UInt8], RecordBatchHeader)] = []
         try forEachBatch(source) { bytes, header in batches.append((bytes, header)) }
+        let horizon = now - config.deleteRetentionMs
         for (index, (bytes, header)) in batches.enumerated() {
             let isLast = index == batches.count - 1
             if header.isControl {
-                output.append(contentsOf: bytes)
+                // Kafka's rule: a transaction's marker goes once no data of the transaction is
+                // left and it is older than delete.retention.ms (consumers that read the data
+                // before it went have had that long to read the marker too). A segment's last
+                // batch stays so its offset span does not change.
+                let keptData = transactions.retainedData.removeValue(forKey: header.producerId) ?? false
+                if header.producerId >= 0, !keptData, !isLast, header.maxTimestamp < horizon,
+                   TransactionMarker.parse(bytes) != nil {
+                    removed += Int(header.recordsCount)
+                } else {
+                    output.append(contentsOf: bytes)
+                }
                 continue
             }
             let all = try records(bytes, source: source)
-            let tombstoneHorizon = now - config.deleteRetentionMs
-            // Aborted transactional data goes whole; its ABORT marker stays (see UNSUPPORTED.md).
+            let tombstoneHorizon = horizon
+            // Aborted transactional data goes whole (it never enters the offset map either).
             let aborted = plan.isAborted(header)
             let kept = aborted ? [] : all.filter { record in
                 guard let key = record.key else { return true }
@@ -91,6 +109,10 @@ enum LogCleaner {
                 return true
             }
             removed += all.count - kept.count
+            if header.isTransactional && header.producerId >= 0 {
+                transactions.retainedData[header.producerId, default: false] =
+                    (transactions.retainedData[header.producerId] ?? false) || !kept.isEmpty
+            }
             if kept.count == all.count {
                 output.append(contentsOf: bytes)
             } else if !kept.isEmpty || isLast {

@@ -214,7 +214,7 @@ final class LogCore {
         var scanner = BatchScanner(file: segment.log, path: segment.logPath, end: segment.size, verifyCRC: false)
         var failure: LogStoreError?
         let outcome = try scanner.scan(from: 0, minimumOffset: segment.baseOffset) { info, position in
-            guard info.producerId >= 0, info.isTransactional else { return true }
+            guard info.opensOrEndsTransaction else { return true }
             let completed = transactions.apply(
                 producerId: info.producerId, isTransactional: true, isControl: info.isControl,
                 firstOffset: info.baseOffset
@@ -282,7 +282,7 @@ final class LogCore {
                     maxTimestamp = info.maxTimestamp
                     offsetOfMaxTimestamp = info.lastOffset
                 }
-                if info.producerId >= 0 && info.isTransactional { transactional.append((position, info)) }
+                if info.opensOrEndsTransaction { transactional.append((position, info)) }
                 next = info.lastOffset + 1
                 batchCount += 1
                 position += info.size

@@ -199,8 +199,11 @@ public final class PartitionLog: Sendable {
         let map = try LogCleaner.offsetMap(plan)
         let config = self.config
         var result = CleanResult(segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0)
+        // Every cleanable segment, in order: marker removal needs to know what earlier ones kept.
+        var transactions = CleanerTransactions()
         for source in plan.sources {
-            let cleaned = try LogCleaner.clean(source, plan: plan, map: map, config: config, now: now)
+            let cleaned = try LogCleaner.clean(source, plan: plan, map: map, transactions: &transactions,
+                                               config: config, now: now)
             let installed = try core.withLock { core throws(LogStoreError) in
                 try core.installCleanedSegment(base: source.base, swapPath: cleaned.swapPath, now: now)
             }

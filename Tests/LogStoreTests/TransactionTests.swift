@@ -250,6 +250,72 @@ import Testing
         #expect(values["m"] == ["committed-2"])
     }
 
+    @Test func compactionRemovesMarkersOnceTheirDataIsGoneAndDeleteRetentionPassed() throws {
+        let dir = TempDir()
+        var config = compactingConfig()
+        config.segmentBytes = 1_000
+        config.deleteRetentionMs = 10_000
+        let log = try PartitionLog.open(directory: dir.partition, config: config, now: 0)
+        try append(log, try txnBatch(1, ["k"], value: "aborted"))
+        try append(log, marker(1, commit: false))                // data removed: marker may go
+        try append(log, try txnBatch(2, ["m"], value: "m1"))
+        try append(log, marker(2, commit: true))                 // data kept: marker stays
+        try append(log, try txnBatch(3, ["n"], value: "n1"))
+        try append(log, marker(3, commit: true))                 // data superseded below: marker may go
+        try append(log, try plainBatch(["n"], value: "n2"))
+        func fill() throws {
+            let segments = log.segmentBaseOffsets.count
+            while log.segmentBaseOffsets.count < segments + 1 { try append(log, try plainBatch(["z"], value: "tail")) }
+        }
+        func markers() throws -> [Int64] {
+            var found: [Int64] = []
+            var offset = log.logStartOffset
+            while offset < log.logEndOffset {
+                let read = try log.read(from: offset, maxBytes: 1 << 20, maxOffset: log.logEndOffset, minOneBatch: true)
+                if read.records.isEmpty { break }
+                for (_, header) in RecordBatches.batches(in: read.records) {
+                    if header.isControl { found.append(header.producerId) }
+                    offset = header.lastOffset + 1
+                }
+            }
+            return found
+        }
+        try fill()
+        #expect(try log.compact(now: 2_000) != nil)
+        #expect(try markers() == [1, 2, 3])                      // younger than delete.retention.ms
+        try fill()
+        #expect(try log.compact(now: 1_000 + 10_001) != nil)
+        #expect(try markers() == [2])
+        // Recovery agrees: no transaction is left open by the removals.
+        try log.close()
+        let reopened = try PartitionLog.open(directory: dir.partition, config: config, now: 0)
+        #expect(reopened.ongoingTransactions.isEmpty)
+    }
+
+    @Test func anEmptiedAbortedBatchLeftAtASegmentEndDoesNotReopenItsTransaction() throws {
+        let plain = try plainBatch(["x"], value: "p")
+        let data = try txnBatch(1, ["k"], value: "aborted")
+        let abort = marker(1, commit: false)
+        var config = compactingConfig()
+        // Segment 1: plain, data (the marker does not fit); segment 2: marker, plain; then fillers.
+        config.segmentBytes = max(plain.count + data.count, abort.count + plain.count)
+        config.deleteRetentionMs = 10_000
+        let dir = TempDir()
+        let log = try PartitionLog.open(directory: dir.partition, config: config, now: 0)
+        for batch in [plain, data, abort, plain, plain, plain, plain] { try append(log, batch) }
+        #expect(log.segmentBaseOffsets.count >= 3 && log.segmentBaseOffsets[1] == 2)
+        #expect(try log.compact(now: 1_000 + 10_001) != nil)
+        #expect(log.ongoingTransactions.isEmpty)
+        // The marker went; the emptied data batch stays as segment 1's last batch.
+        let stored = try headers(readAll(log))
+        #expect(!stored.contains { $0.isControl })
+        #expect(stored.contains { $0.isTransactional && $0.recordsCount == 0 })
+        try log.close()
+        let reopened = try PartitionLog.open(directory: dir.partition, config: config, now: 0)
+        #expect(reopened.ongoingTransactions.isEmpty)
+        #expect(reopened.lastStableOffset == reopened.highWatermark)
+    }
+
     @Test func compactionStopsAtTheLastStableOffset() throws {
         let dir = TempDir()
         let log = try PartitionLog.open(directory: dir.partition, config: compactingConfig(), now: 0)

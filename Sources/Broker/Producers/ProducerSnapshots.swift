@@ -69,7 +69,8 @@ enum ProducerSnapshots {
                         firstOffset: header.baseOffset, lastOffset: header.lastOffset,
                         maxTimestamp: header.maxTimestamp)
                     table.record(producerId: header.producerId, epoch: header.producerEpoch, batch: info,
-                                 now: max(header.maxTimestamp, 0), isTransactional: header.isTransactional)
+                                 now: max(header.maxTimestamp, 0),
+                                 isTransactional: header.isTransactional && header.recordsCount > 0)
                 }
                 offset = header.lastOffset + 1
                 advanced = true
