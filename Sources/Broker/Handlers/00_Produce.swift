@@ -8,6 +8,11 @@ import LogStore
 /// anything is written; one batch per partition, as Kafka requires. acks: 0 (no response; the
 /// connection is closed if any partition failed), 1 and -1 (one node: the ISR is this node, so
 /// both are answered once the append returned). v8+ carries the failed batch index.
+/// Transactional batches (KIP-98) go through the idempotent checks and open their producer's
+/// transaction on the partition (the last stable offset stays at its first offset until
+/// WriteTxnMarkers ends it); a non-transactional batch of a producer with an open transaction is
+/// INVALID_TXN_STATE. Whether the partition was added to the transaction is not checked: there is
+/// no transaction coordinator yet (docs/UNSUPPORTED.md).
 /// Authorization (Kafka's): Write on each topic (TOPIC_AUTHORIZATION_FAILED for its partitions,
 /// whether or not it exists); a request with transactional batches needs Write on its
 /// transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED everywhere). Idempotent batches need
