@@ -64,6 +64,9 @@ run: release venv
 # Kafka's message JSON specs (clients/src/main/resources/common/message in Kafka's source tree).
 # codegen-check skips itself with one line when they are absent, or fails with SLUICE_REQUIRE_SHARED=1.
 export KAFKA_SPECS ?= ../shared/reference/kafka-protocol/messages
+# KRaft's metadata record specs (metadata/src/main/resources/common/metadata in Kafka's tree);
+# KafkaCodegen defaults to metadata/ beside KAFKA_SPECS when this is empty.
+export KAFKA_METADATA_SPECS ?=
 codegen:
 	@test -d "$(KAFKA_SPECS)" || { echo "codegen: $(KAFKA_SPECS) not found; set KAFKA_SPECS=<Kafka's message specs>" >&2; exit 1; }
 	swift run KafkaCodegen "$(KAFKA_SPECS)" Sources/KafkaProtocol/Generated Tests/KafkaProtocolTests/Generated

@@ -45,6 +45,16 @@ let package = Package(
         .target(name: "TLS", dependencies: ["COpenSSL"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Broker", dependencies: ["KafkaProtocol", "LogStore", "CShims", "Properties", "Security", "TLS", "SchemaRegistry", "HTTPServer"],
                 exclude: ["README.md"], swiftSettings: strict),
+        // Pure (sans-I/O): KRaft's metadata records framed for the metadata log, replayed into an
+        // immutable image, and the controller's decisions (placement, fencing, ISR) as functions of it.
+        .target(name: "ClusterMetadata", dependencies: ["KafkaProtocol"], exclude: ["README.md"], swiftSettings: strict),
+        // Pure KRaft state machine (roles, epochs, pre-vote, fetch-based replication, snapshots):
+        // events and `now` in, effects out.
+        .target(name: "Raft", exclude: ["README.md"], swiftSettings: strict),
+        // Pure transaction coordinator (KIP-98 state machine over `__transaction_state`): requests,
+        // appends' outcomes, marker acknowledgements and `now` in, effects out.
+        .target(name: "TransactionCoordinator", dependencies: ["KafkaProtocol"], exclude: ["README.md"],
+                swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // A small blocking HTTP/1.1 server (schema registry, metrics) with a transport seam for TLS.
         .target(name: "HTTPServer", exclude: ["README.md"], swiftSettings: strict),
@@ -59,9 +69,13 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"], swiftSettings: strict),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore"], swiftSettings: strict),
+        .testTarget(name: "ClusterMetadataTests", dependencies: ["ClusterMetadata", "KafkaProtocol"], swiftSettings: strict),
         .testTarget(name: "SchemaRegistryTests", dependencies: ["SchemaRegistry"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], swiftSettings: strict),
+        .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
+        .testTarget(name: "TransactionCoordinatorTests", dependencies: ["TransactionCoordinator", "KafkaProtocol"],
+                    swiftSettings: strict),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient", "Properties", "Security", "TLS", "SchemaRegistry", "HTTPServer", "Compression"], swiftSettings: strict),
     ]
 )

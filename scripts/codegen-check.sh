@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Fails when the committed generated codecs (and the test support generated beside them) differ
 # from what KafkaCodegen makes of the specs. SWIFT_SCRATCH_PATH picks the build directory.
-# The specs are Kafka's message JSON files (KAFKA_SPECS, default ../shared/...); without them the
-# check is skipped with one line, or fails when SLUICE_REQUIRE_SHARED=1.
+# The specs are Kafka's message JSON files (KAFKA_SPECS, default ../shared/...); the internal
+# records (../internal-records/) and KRaft's metadata records (../metadata/, or KAFKA_METADATA_SPECS) are
+# generated into Generated/Internal and Generated/Metadata and checked by the same diff. Without
+# the specs the check is skipped with one line, or fails when SLUICE_REQUIRE_SHARED=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/shared-input.sh

@@ -166,8 +166,12 @@ func writeTestSupport(messagesDirectory: String, codecDirectory: String, testSup
     let messages = try generatedMessages.map { try loadMessage("\(messagesDirectory)/\($0).json") }
     try messageTypesSource(messages).write(toFile: "\(codecDirectory)/MessageTypes.swift", atomically: true, encoding: .utf8)
     guard let directory = testSupportDirectory else { return }
+    // The metadata records get random values and round-trip cases too (they are not requests, so
+    // the API key table above leaves them out).
+    let metadataDirectory = metadataRecordsDirectory(messagesDirectory: messagesDirectory)
+    let records = try metadataRecordTypes.map { try loadMessage("\(metadataDirectory)/\($0).json") }
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    try arbitrarySource(messages).write(toFile: "\(directory)/Arbitrary.swift", atomically: true, encoding: .utf8)
+    try arbitrarySource(messages + records).write(toFile: "\(directory)/Arbitrary.swift", atomically: true, encoding: .utf8)
 }
 
 /// Where test support goes when not given: the test target mirroring the codec directory, but

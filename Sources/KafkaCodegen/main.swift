@@ -141,14 +141,17 @@ struct Message {
 }
 
 func parseField(_ object: [String: Any]) -> Field {
-    let versions = VersionRange(object["versions"] as! String)
+    // A tagged-only field (the internal records have some) may omit `versions`; Kafka's generator
+    // then takes its tagged versions as its versions.
+    let versions = VersionRange((object["versions"] as? String) ?? (object["taggedVersions"] as! String))
     return Field(
         name: object["name"] as! String,
         type: object["type"] as! String,
         versions: versions,
         nullableVersions: (object["nullableVersions"] as? String).map(VersionRange.init) ?? .none,
         taggedVersions: (object["taggedVersions"] as? String).map(VersionRange.init),
-        tag: object["tag"] as? Int,
+        // RegisterBrokerRecord and friends spell some tags as strings ("tag": "0").
+        tag: (object["tag"] as? Int) ?? (object["tag"] as? String).flatMap { Int($0) },
         defaultValue: (object["default"] as? String) ?? (object["default"].map { "\($0)" }),
         flexibleOverride: (object["flexibleVersions"] as? String).map(VersionRange.init),
         fields: (object["fields"] as? [[String: Any]] ?? []).map(parseField)
@@ -560,6 +563,15 @@ func apiKeyTable(_ all: [Message]) -> String {
 
 // MARK: - Main
 
+/// Creates `directory` if needed and removes the Swift files in it, so a message dropped from a
+/// list does not linger as a stale generated file.
+func clearGeneratedSwift(in directory: String) throws {
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    for old in try FileManager.default.contentsOfDirectory(atPath: directory) where old.hasSuffix(".swift") {
+        try FileManager.default.removeItem(atPath: "\(directory)/\(old)")
+    }
+}
+
 let arguments = CommandLine.arguments
 guard arguments.count == 3 || arguments.count == 4 else {
     FileHandle.standardError.write(Data("usage: KafkaCodegen <messages-dir> <output-dir> [<test-support-dir>]\n".utf8))
@@ -569,11 +581,7 @@ let inputDirectory = arguments[1]
 let outputDirectory = arguments[2]
 
 do {
-    try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-    // Clear old output so a removed message does not linger.
-    for old in try FileManager.default.contentsOfDirectory(atPath: outputDirectory) where old.hasSuffix(".swift") {
-        try FileManager.default.removeItem(atPath: "\(outputDirectory)/\(old)")
-    }
+    try clearGeneratedSwift(in: outputDirectory)
     for name in generatedMessages {
         let message = try loadMessage("\(inputDirectory)/\(name).json")
         let text = Generator(message: message).generate(source: "\(name).json")
@@ -587,6 +595,7 @@ do {
     try writeTestSupport(messagesDirectory: inputDirectory, codecDirectory: outputDirectory,
                          testSupportDirectory: arguments.count == 4 ? arguments[3] : defaultTestSupportDirectory(for: outputDirectory))
     try generateInternalRecords(messagesDirectory: inputDirectory, outputDirectory: outputDirectory)
+    try generateMetadataRecords(messagesDirectory: inputDirectory, outputDirectory: outputDirectory)
     print("generated \(generatedMessages.count) messages into \(outputDirectory)")
 } catch {
     FileHandle.standardError.write(Data("KafkaCodegen: \(error)\n".utf8))

@@ -214,6 +214,55 @@ private struct Harness {
         #expect(h.core.group("s") == nil)
     }
 
+    @Test func aDeletedTopicTakesItsCommittedOffsetsWithIt() {
+        var h = Harness()
+        let committed = CommittedOffset(offset: 7, commitTimestamp: h.now)
+        for group in ["a", "b"] {
+            #expect(h.core.validateCommit(groupId: group, generationId: -1, memberId: "", instanceId: nil, now: h.now) == .none)
+            h.core.applyCommit(groupId: group, offsets: [TopicPartitionID("gone", 1): committed, TopicPartitionID("gone", 0): committed,
+                                                       TopicPartitionID("kept", 0): committed])
+        }
+        #expect(h.core.topicDeleted("gone") == [.write([
+            .offset(group: "a", TopicPartitionID("gone", 0), nil), .offset(group: "a", TopicPartitionID("gone", 1), nil),
+            .offset(group: "b", TopicPartitionID("gone", 0), nil), .offset(group: "b", TopicPartitionID("gone", 1), nil),
+        ])])
+        #expect(h.core.fetchOffsets(groupId: "a", partitions: nil).map(\.0) == [TopicPartitionID("kept", 0)])
+        #expect(h.core.topicDeleted("never-committed").isEmpty)
+    }
+
+    @Test func theJournalNamesEachRebalanceAndItsReason() {
+        var h = Harness()
+        var w = WireWriter()
+        w.writeInt16(0)
+        var subscription = ConsumerProtocolSubscription()
+        subscription.topics = ["gone", "kept"]
+        subscription.encode(to: &w, version: 0)
+        let consumer = [MemberProtocol(name: "range", metadata: w.bytes)]
+        let (a, _) = h.joinNew(protocols: consumer)
+        h.advance(50)  // the initial delay
+        _ = h.sync(a, generation: 1, assignments: [a: []])
+        #expect(h.core.takeJournal() == [
+            .created(group: "g"), .rebalancing(group: "g", generation: 0, reason: "member \(a) joined"),
+            .generationFormed(group: "g", generation: 1, protocolName: "range", members: 1),
+            .stable(group: "g", generation: 1),
+        ])
+        #expect(h.core.takeJournal().isEmpty)
+        _ = h.core.topicDeleted("gone")
+        _ = h.join(a, protocols: consumer)  // the leader saw the topic gone from Metadata
+        #expect(h.core.takeJournal() == [
+            .subscribedTopicDeleted(group: "g", topic: "gone"),
+            .rebalancing(group: "g", generation: 1, reason: "topic metadata changed (gone deleted): member \(a) rejoined"),
+            .generationFormed(group: "g", generation: 2, protocolName: "range", members: 1),
+        ])
+        _ = h.sync(a, generation: 2, assignments: [a: []])
+        h.absorb(h.core.leave(groupId: "g", members: [(a, nil)], now: h.now).effects)
+        #expect(h.core.takeJournal() == [
+            .stable(group: "g", generation: 2),
+            .rebalancing(group: "g", generation: 2, reason: "member \(a) left the group"),
+            .emptied(group: "g", generation: 3),
+        ])
+    }
+
     @Test func recordsRoundTripAndReplayRebuildsTheGroup() {
         var h = Harness()
         let w1 = h.join("", instance: "i1")

@@ -12,7 +12,7 @@ import pytest
 from confluent_kafka import Producer
 
 from conftest import BrokerProcess, free_port, keystore, sluice, unique
-from kafka_wire import raw_plain_login
+from kafka_wire import RawConnection, raw_plain_login, string16
 
 USERS = {"alice": "alice-secret", "bob": "bob-secret"}
 
@@ -101,6 +101,34 @@ def test_connections_that_never_authenticate_are_closed_at_the_deadline(tmp_path
     audit = (b.data / "audit" / "audit.log").read_text()
     lines = [line for line in audit.splitlines() if "connections.authentication.timeout.ms" in line]
     assert len(lines) == 1 and '"decision":"failure"' in lines[0]  # one line per address and minute
+
+
+def test_a_stalled_reauthentication_is_closed_at_the_deadline(tmp_path):
+    b = start_broker(tmp_path, **{"connections.authentication.timeout.ms": "1500"})
+    try:
+        port = b.listeners["SASL_PLAINTEXT"]
+
+        def login(conn):
+            handshake = struct.pack(">hhi", 17, 1, 1) + string16("reauth") + string16("PLAIN")
+            conn.send(struct.pack(">i", len(handshake)) + handshake)
+            assert struct.unpack(">h", conn.read_frame()[4:6])[0] == 0
+            token = b"\x00alice\x00" + USERS["alice"].encode()
+            payload = struct.pack(">hhi", 36, 1, 2) + string16("reauth") + struct.pack(">i", len(token)) + token
+            conn.send(struct.pack(">i", len(payload)) + payload)
+            assert struct.unpack(">h", conn.read_frame()[4:6])[0] == 0
+
+        idle, stalled = RawConnection(port), RawConnection(port)
+        login(idle)
+        login(stalled)
+        # A re-authentication starts (KIP-368: a new SaslHandshake on the logged-in connection) and stalls.
+        handshake = struct.pack(">hhi", 17, 1, 3) + string16("reauth") + string16("PLAIN")
+        stalled.send(struct.pack(">i", len(handshake)) + handshake)
+        assert struct.unpack(">h", stalled.read_frame()[4:6])[0] == 0
+        assert stalled.is_closed(wait=4.0)
+        # The logged-in connection that did not start one is left alone.
+        assert not idle.is_closed(wait=0.5)
+    finally:
+        b.stop()
 
 
 def test_a_flood_from_one_address_stops_at_its_limit_and_others_still_log_in(tmp_path):

@@ -169,7 +169,7 @@ def test_produce_quota_holds_the_greedy_tenant_and_spares_the_other(qb):
     noisy, steady = Delivered(), Delivered()
     start = time.monotonic()
     warmup, end = start + 6, start + 16
-    steady_rate = 0.9 * STEADY_QUOTA
+    steady_rate = 0.7 * STEADY_QUOTA  # headroom: a paced client delayed by a busy machine catches up in bursts
     threads = [threading.Thread(target=greedy_producer, args=(qb, "noisy", "load", end, noisy)),
                threading.Thread(target=paced_producer, args=(qb, "steady", "load", steady_rate, end, steady))]
     for t in threads:

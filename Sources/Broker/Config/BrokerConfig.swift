@@ -163,6 +163,10 @@ public enum BrokerConfigs {
         .init("quota.window.num", .int, "11", .atLeast(2)),
         .init("quota.window.size.seconds", .int, "1", .atLeast(1)),
         .init("metrics.listeners", .list, ""),
+        // The operator log (Sources/Broker/Core/BrokerLog.swift): Kafka's level names, and the
+        // handler time above which a request is logged as slow (0: never).
+        .init("log.level", .string, "info", .oneOf(LogLevel.allCases.map(\.name))),
+        .init("log.slow.request.threshold.ms", .long, "1000", .atLeast(0)),
     ]
 
     /// Kafka settings accepted so that a stock server.properties loads, but with no effect here.

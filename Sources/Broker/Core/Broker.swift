@@ -47,10 +47,14 @@ public final class Broker: FrameHandler, Sendable {
     public let quotas: BrokerQuotas
     /// Overrides the advertised port when listeners bind port 0 (tests).
     let advertisedPorts = Mutex<[String: Int]>([:])
+    /// `log.slow.request.threshold.ms` in nanoseconds (0: slow requests are not logged).
+    let slowRequestNs: UInt64
 
     public init(config: BrokerConfig) throws {
         self.config = config
-        connectionAdmission = ConnectionAdmission(settings: config.connectionLimits)
+connectionAdmission = ConnectionAdmission(settings: config.connectionLimits)
+        BrokerLog.shared.level = LogLevel(name: config.string("log.level") ?? "") ?? .info
+        slowRequestNs = UInt64(max(0, config.int64("log.slow.request.threshold.ms"))) * 1_000_000
         let directory = config.logDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         metadata = try MetadataStore(directory: directory, clusterId: config.string("cluster.id"))
@@ -200,6 +204,7 @@ public final class Broker: FrameHandler, Sendable {
         do {
             header = try RequestHeaderDecoder.decode(&reader)
         } catch {
+            BrokerLog.shared.debug("net", "closing the connection from \(session.info.peerAddress): malformed request header")
             return slot.closeConnection()
         }
         switch gate {
@@ -245,16 +250,19 @@ public final class Broker: FrameHandler, Sendable {
             return slot.closeConnection()
         }
         let outcome: HandlerOutcome
-        let started = header.quotaSubject == nil ? 0 : SystemClock.monotonicNs()
+        let started = SystemClock.monotonicNs()
         do {
             outcome = try support.handle(self, header, &reader, slot)
         } catch {
+            BrokerLog.shared.debug("net", "closing the connection from \(session.info.peerAddress): malformed "
+                                   + "\(support.key) v\(header.apiVersion) request (client id '\(header.clientId)')")
             return slot.closeConnection()
         }
+        let elapsedNs = SystemClock.monotonicNs() - started
+        if slowRequestNs > 0 && elapsedNs >= slowRequestNs { logSlowRequest(header, support.key, elapsedNs: elapsedNs) }
         // Request-time quota: the handler's time on this thread, charged to the tenant.
         var requestThrottle: Int64 = 0
         if let subject = header.quotaSubject {
-            let elapsedNs = SystemClock.monotonicNs() - started
             requestThrottle = quotas.charge(.requestTime, amount: Double(elapsedNs) / 1_000_000, subject: subject,
                                             now: Int64(SystemClock.monotonicNs() / 1_000_000))
         }
@@ -294,6 +302,14 @@ public final class Broker: FrameHandler, Sendable {
                                          correlationId: header.correlationId, capacityHint: sizeHint + 256)
         stats.bytesOut.add(bytes.count, ordering: .relaxed)
         slot.complete(bytes, muteMs: muteMs)
+    }
+
+    /// The handler's own time on the reactor thread, which stalls that reactor's other connections
+    /// (a parked fetch or JoinGroup waiting for its answer is not counted: that wait is the protocol).
+    private func logSlowRequest(_ header: RequestContext, _ api: ApiKey, elapsedNs: UInt64) {
+        BrokerLog.shared.warn("requests", "slow request: \(api) v\(header.apiVersion) from client id '\(header.clientId)' "
+                              + "(\(header.principal), \(header.clientHost)) took \(elapsedNs / 1_000_000) ms "
+                              + "(log.slow.request.threshold.ms=\(slowRequestNs / 1_000_000))")
     }
 
     // MARK: Lifecycle

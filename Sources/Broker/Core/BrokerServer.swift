@@ -62,9 +62,13 @@ public final class BrokerServer: Sendable {
         try net.start()
         try registryHTTP?.start()
         try metricsHTTP?.start()
-        for (listener, port) in zip(net.listeners, net.boundPorts) where listener.port == 0 {
-            broker.setBoundPort(port, listener: listener.name)
+        for (listener, port) in zip(net.listeners, net.boundPorts) {
+            if listener.port == 0 { broker.setBoundPort(port, listener: listener.name) }
+            let proto = broker.config.securityProtocol(ofListener: listener.name)
+            BrokerLog.shared.info("net", "listening on \(listener.name)://\(listener.host):\(port) (\(proto.rawValue))")
         }
+        for port in registryPorts { BrokerLog.shared.info("net", "schema registry listening on port \(port)") }
+        for port in metricsPorts { BrokerLog.shared.info("net", "metrics listening on port \(port)") }
         let intervalMs = max(10, min(broker.config.int64("log.flush.scheduler.interval.ms"), 1000))
         let thread = Thread { [self] in
             var lastTrimNs = SystemClock.monotonicNs()
@@ -75,9 +79,9 @@ public final class BrokerServer: Sendable {
                     lastTrimNs = SystemClock.monotonicNs()
                 }
                 if let tls, case (let reloaded, let error) = tls.reloadIfChanged() {
-                    if reloaded { FileHandle.standardError.write(Data("sluice: TLS certificates reloaded\n".utf8)) }
+                    if reloaded { BrokerLog.shared.info("tls", "TLS certificates reloaded") }
                     if let error {
-                        FileHandle.standardError.write(Data("sluice: TLS files changed but were refused, keeping the old ones: \(error)\n".utf8))
+                        BrokerLog.shared.warn("tls", "TLS files changed but were refused, keeping the old ones: \(error)")
                     }
                 }
                 Thread.sleep(forTimeInterval: Double(intervalMs) / 1000)

@@ -77,6 +77,7 @@ public final class ReplicaManager: Sendable {
         for key in logManager.logs.keys where !expected.contains(key.description) {
             try? logManager.deletePartition(topic: key.topic, partition: key.partition)
         }
+        BrokerLog.shared.info("topics", "loaded \(metadata.topics.count) topic(s), \(expected.count) partition(s)")
     }
 
     var resolver: ConfigResolver { resolverState.withLock { $0 } }
@@ -112,12 +113,15 @@ public final class ReplicaManager: Sendable {
     func createTopic(_ topic: TopicMetadata) throws {
         try metadata.createTopic(topic)
         for p in 0..<topic.partitionCount { try openPartition(topic: topic, index: p) }
+        BrokerLog.shared.info("topics", "topic \(topic.name) created with \(topic.partitionCount) partition(s)"
+                              + (topic.isInternal ? " (internal)" : ""))
     }
 
     func addPartitions(_ name: String, to count: Int32) throws {
         guard let topic = metadata.topic(name) else { return }
         try metadata.setPartitionCount(name, count)
         for p in topic.partitionCount..<count { try openPartition(topic: topic, index: p) }
+        BrokerLog.shared.info("topics", "topic \(name) grew from \(topic.partitionCount) to \(count) partitions")
     }
 
     /// Forgets the topic first (so a crash leaves orphans that startup removes), then its logs.
@@ -129,8 +133,14 @@ public final class ReplicaManager: Sendable {
             for p in mine { map[p.key] = nil }
             return mine
         }
-        for p in removed { try? logManager.deletePartition(topic: name, partition: p.index) }
-        _ = topic
+        for p in removed {
+            do {
+                try logManager.deletePartition(topic: name, partition: p.index)
+            } catch {
+                BrokerLog.shared.error("topics", "topic \(name): removing partition \(p.index)'s files failed: \(error)")
+            }
+        }
+        BrokerLog.shared.info("topics", "topic \(name) deleted (\(topic.partitionCount) partition(s))")
     }
 
     /// Pushes changed topic configs into the logs and the produce policies.

@@ -96,12 +96,35 @@ public final class GroupCoordinator: Sendable {
 
     // MARK: Events
 
-    /// `SLUICE_TRACE_GROUPS=1` logs every group request and answer to stderr (debugging clients).
-    static let tracing = ProcessInfo.processInfo.environment["SLUICE_TRACE_GROUPS"] == "1"
-
+    /// `log.level=debug` logs every group request and answer (debugging clients).
     static func trace(_ text: @autoclosure () -> String) {
-        guard tracing else { return }
-        FileHandle.standardError.write(Data("[groups \(SystemClock.nowMs() % 100_000)] \(text())\n".utf8))
+        BrokerLog.shared.debug("groups", text())
+    }
+
+    /// The operator's view of what the state machine did (info: lifecycle and rebalance reasons).
+    static func log(_ events: [GroupLogEvent]) {
+        let log = BrokerLog.shared
+        guard !events.isEmpty, log.isEnabled(.info) else { return }
+        for event in events {
+            switch event {
+            case .created(let group):
+                log.info("groups", "group \(group) created")
+            case .rebalancing(let group, let generation, let reason):
+                log.info("groups", "group \(group) rebalancing (generation \(generation)): \(reason)")
+            case .generationFormed(let group, let generation, let protocolName, let members):
+                log.info("groups", "group \(group) generation \(generation) formed with \(members) member(s), "
+                         + "protocol \(protocolName ?? "-"); waiting for the leader's assignment")
+            case .stable(let group, let generation):
+                log.info("groups", "group \(group) stable at generation \(generation)")
+            case .emptied(let group, let generation):
+                log.info("groups", "group \(group) empty at generation \(generation)")
+            case .removed(let group, let reason):
+                log.info("groups", "group \(group) removed: \(reason)")
+            case .subscribedTopicDeleted(let group, let topic):
+                log.info("groups", "group \(group): subscribed topic \(topic) deleted; its members rebalance "
+                         + "when their leader sees the topic gone")
+            }
+        }
     }
 
     func join(_ args: JoinArgs, header: RequestContext, slot: ResponseSlot) {
@@ -196,25 +219,34 @@ public final class GroupCoordinator: Sendable {
         return result
     }
 
+    /// DeleteTopics: the topic's committed offsets go with it.
+    func topicDeleted(_ topic: String) {
+        perform { core, _ in core.topicDeleted(topic) }
+    }
+
     // MARK: Effects
 
     /// Registers a parked request, feeds the event to the core and performs the effects.
     private func run(header: RequestContext, slot: ResponseSlot,
                      _ event: (inout GroupCoordinatorCore, WaiterID, Int64) -> [GroupEffect]) {
         let now = SystemClock.nowMs()
-        let deliveries = state.withLock { s in
+        let (deliveries, events) = state.withLock { s in
             let id = s.nextWaiter
             s.nextWaiter += 1
             s.waiters[id] = Waiter(slot: slot, header: header)
-            return apply(event(&s.core, id, now), state: &s, now: now)
+            return (apply(event(&s.core, id, now), state: &s, now: now), s.core.takeJournal())
         }
         deliver(deliveries)
+        Self.log(events)
     }
 
     private func perform(_ event: (inout GroupCoordinatorCore, Int64) -> [GroupEffect]) {
         let now = SystemClock.nowMs()
-        let deliveries = state.withLock { s in apply(event(&s.core, now), state: &s, now: now) }
+        let (deliveries, events) = state.withLock { s in
+            (apply(event(&s.core, now), state: &s, now: now), s.core.takeJournal())
+        }
         deliver(deliveries)
+        Self.log(events)
     }
 
     /// Writes under the lock; answers are collected and sent after it is released.
@@ -238,7 +270,7 @@ public final class GroupCoordinator: Sendable {
                 }
                 for g in order {
                     if let error = write(byGroup[g]!, groupId: g, now: now) {
-                        FileHandle.standardError.write(Data("sluice: group \(g): write to \(GroupRecordCodec.topic) failed: \(error)\n".utf8))
+                        BrokerLog.shared.error("groups", "group \(g): write to \(GroupRecordCodec.topic) failed: \(error)")
                     }
                 }
             case .join(let id, _), .sync(let id, _):
@@ -251,10 +283,13 @@ public final class GroupCoordinator: Sendable {
     private func deliver(_ deliveries: [(Waiter, GroupEffect)]) {
         for (w, effect) in deliveries {
             let body: any KafkaAPIMessage
-            Self.trace("answer \(effect)")
             switch effect {
-            case .join(_, let r): body = Self.joinResponse(r, version: w.header.apiVersion)
-            case .sync(_, let r): body = Self.syncResponse(r)
+            case .join(_, let r):
+                Self.trace("answer join \(r.memberId): \(r.error) generation \(r.generationId) leader \(r.leaderId)")
+                body = Self.joinResponse(r, version: w.header.apiVersion)
+            case .sync(_, let r):
+                Self.trace("answer sync: \(r.error), \(r.assignment.count) assignment bytes")
+                body = Self.syncResponse(r)
             case .write: continue
             }
             w.slot.complete(ResponseFramer.frame(body, apiKey: w.header.apiKey, version: w.header.apiVersion,
@@ -343,12 +378,11 @@ public final class GroupCoordinator: Sendable {
         let count = state.withLock { s in
             s.core.finishLoading(now: now)
             s.nextRetentionCheck = now + retentionCheckIntervalMs
+            _ = s.core.takeJournal()  // replay is not news
             return s.core.groups.count
         }
         loaded.store(true, ordering: .releasing)
-        if count > 0 {
-            print("sluice: loaded \(count) groups from \(GroupRecordCodec.topic) in \(now - started) ms")
-        }
+        BrokerLog.shared.info("groups", "loaded \(count) group(s) from \(GroupRecordCodec.topic) in \(now - started) ms")
     }
 
     /// Polls the state machine's deadlines every few milliseconds (cheap: a lock and a scan of the
@@ -358,16 +392,17 @@ public final class GroupCoordinator: Sendable {
             usleep(10_000)
             guard loaded.load(ordering: .acquiring) else { continue }
             let now = SystemClock.nowMs()
-            let deliveries: [(Waiter, GroupEffect)] = state.withLock { s in
+            let (deliveries, events) = state.withLock { s in
                 var effects: [GroupEffect] = []
                 if let next = s.core.nextDeadline(), next <= now { effects += s.core.tick(now: now) }
                 if now >= s.nextRetentionCheck {
                     s.nextRetentionCheck = now + retentionCheckIntervalMs
                     effects += s.core.expireOffsets(now: now)
                 }
-                return apply(effects, state: &s, now: now)
+                return (apply(effects, state: &s, now: now), s.core.takeJournal())
             }
             deliver(deliveries)
+            Self.log(events)
         }
     }
 }

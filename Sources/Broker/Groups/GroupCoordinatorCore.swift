@@ -46,6 +46,17 @@ public enum GroupRecord: Equatable, Sendable {
     case group(String, GroupMetadataValue?)
 }
 
+/// What the operator log says about groups; `GroupCoordinator` takes them after each event.
+public enum GroupLogEvent: Equatable, Sendable {
+    case created(group: String)
+    case rebalancing(group: String, generation: Int32, reason: String)
+    case generationFormed(group: String, generation: Int32, protocolName: String?, members: Int)
+    case stable(group: String, generation: Int32)
+    case emptied(group: String, generation: Int32)
+    case removed(group: String, reason: String)
+    case subscribedTopicDeleted(group: String, topic: String)
+}
+
 /// What the I/O shell must do after an event, in order: writes first, then answers.
 public enum GroupEffect: Equatable, Sendable {
     case write([GroupRecord])
@@ -93,6 +104,8 @@ public struct JoinArgs: Sendable {
 public struct GroupCoordinatorCore: Sendable {
     public var settings: GroupSettings
     public private(set) var groups: [String: ClassicGroup] = [:]
+    /// Lifecycle events since the last `takeJournal` (rare: joins, rebalances, removals).
+    public private(set) var journal: [GroupLogEvent] = []
     /// Member id suffixes; replaceable so tests get predictable ids.
     var makeSuffix: @Sendable () -> String = { UUID().uuidString.lowercased() }
 
@@ -101,6 +114,11 @@ public struct GroupCoordinatorCore: Sendable {
     }
 
     public func group(_ id: String) -> ClassicGroup? { groups[id] }
+
+    public mutating func takeJournal() -> [GroupLogEvent] {
+        defer { journal.removeAll(keepingCapacity: true) }
+        return journal
+    }
 
     // MARK: JoinGroup
 
@@ -114,6 +132,7 @@ public struct GroupCoordinatorCore: Sendable {
             // Only a member without id may create a group; a known id for a missing group is stale.
             guard isUnknownMember else { return [.join(waiter, .failure(.unknownMemberId, memberId: a.memberId))] }
             groups[a.groupId] = ClassicGroup(groupId: a.groupId, now: now)
+            journal.append(.created(group: a.groupId))
         }
         var g = groups[a.groupId]!
         defer { groups[a.groupId] = g.state == .dead ? nil : g }
@@ -193,7 +212,7 @@ public struct GroupCoordinatorCore: Sendable {
         if g.state == .preparingRebalance {
             g.initialDelay?.newMemberAdded = true
         } else {
-            effects += prepareRebalance(&g, now: now)
+            effects += prepareRebalance(&g, now: now, reason: "member \(memberId) joined")
         }
         return effects + maybeCompleteJoin(&g, now: now)
     }
@@ -202,6 +221,9 @@ public struct GroupCoordinatorCore: Sendable {
                                                    now: Int64) -> [GroupEffect] {
         var effects: [GroupEffect] = []
         var m = g.members[a.memberId]!
+        let reason = g.topicChange.map { "topic metadata changed (\($0)): member \(a.memberId) rejoined" }
+            ?? (m.protocols != a.protocols ? "member \(a.memberId) rejoined with new metadata"
+                : "leader \(a.memberId) rejoined (its subscribed topics' metadata changed)")
         if let old = m.awaitingJoin, old != waiter {
             // A second JoinGroup (a retry on a new connection) supersedes the first.
             effects.append(.join(old, .failure(.rebalanceInProgress, memberId: a.memberId)))
@@ -213,7 +235,7 @@ public struct GroupCoordinatorCore: Sendable {
         m.awaitingJoin = waiter
         m.heartbeatDeadline = now + Int64(a.sessionTimeoutMs)
         g.members[a.memberId] = m
-        if g.state != .preparingRebalance { effects += prepareRebalance(&g, now: now) }
+        if g.state != .preparingRebalance { effects += prepareRebalance(&g, now: now, reason: reason) }
         return effects + maybeCompleteJoin(&g, now: now)
     }
 
@@ -253,14 +275,17 @@ public struct GroupCoordinatorCore: Sendable {
             return effects + maybeCompleteJoin(&g, now: now)
         default:
             g.members[newId]!.awaitingJoin = waiter
-            return effects + prepareRebalance(&g, now: now) + maybeCompleteJoin(&g, now: now)
+            return effects + prepareRebalance(&g, now: now, reason: "static member \(instanceId) rejoined with new metadata")
+                + maybeCompleteJoin(&g, now: now)
         }
     }
 
     /// Starts a rebalance: pending SyncGroups learn they must rejoin; an empty group waits the
     /// initial delay first so that members starting together land in one generation.
-    private mutating func prepareRebalance(_ g: inout ClassicGroup, now: Int64) -> [GroupEffect] {
+    private mutating func prepareRebalance(_ g: inout ClassicGroup, now: Int64, reason: String) -> [GroupEffect] {
         var effects: [GroupEffect] = []
+        journal.append(.rebalancing(group: g.groupId, generation: g.generationId, reason: reason))
+        g.topicChange = nil
         if g.state == .completingRebalance {
             for id in g.memberOrder {
                 g.members[id]!.assignment = []
@@ -305,12 +330,15 @@ public struct GroupCoordinatorCore: Sendable {
             g.protocolName = nil
             g.leaderId = nil
             g.transition(to: .empty, now: now)
+            journal.append(.emptied(group: g.groupId, generation: g.generationId))
             effects.append(.write([.group(g.groupId, metadataValue(g, now: now))]))
             return effects
         }
         g.protocolName = g.selectProtocol()
         if g.leaderId == nil || g.members[g.leaderId!] == nil { g.leaderId = g.memberOrder.first }
         g.transition(to: .completingRebalance, now: now)
+        journal.append(.generationFormed(group: g.groupId, generation: g.generationId, protocolName: g.protocolName,
+                                         members: g.members.count))
         g.syncDeadline = now + g.rebalanceTimeoutMs
         for id in g.memberOrder {
             guard let w = g.members[id]!.awaitingJoin else { continue }
@@ -330,7 +358,8 @@ public struct GroupCoordinatorCore: Sendable {
     }
 
     /// Removes a member that left or expired and rebalances what remains.
-    private mutating func removeMemberAndRebalance(_ g: inout ClassicGroup, _ id: String, now: Int64) -> [GroupEffect] {
+    private mutating func removeMemberAndRebalance(_ g: inout ClassicGroup, _ id: String, now: Int64,
+                                                   reason: String) -> [GroupEffect] {
         var effects: [GroupEffect] = []
         if let m = g.members[id] {
             if let w = m.awaitingJoin { effects.append(.join(w, .failure(.unknownMemberId, memberId: id))) }
@@ -339,7 +368,7 @@ public struct GroupCoordinatorCore: Sendable {
         removeMember(&g, id)
         switch g.state {
         case .stable, .completingRebalance:
-            effects += prepareRebalance(&g, now: now)
+            effects += prepareRebalance(&g, now: now, reason: reason)
             effects += maybeCompleteJoin(&g, now: now)
         case .preparingRebalance:
             effects += maybeCompleteJoin(&g, now: now)
@@ -380,6 +409,7 @@ public struct GroupCoordinatorCore: Sendable {
             for id in g.memberOrder { g.members[id]!.assignment = assignments[id] ?? [] }
             g.syncDeadline = nil
             g.transition(to: .stable, now: now)
+            journal.append(.stable(group: g.groupId, generation: g.generationId))
             effects.append(.write([.group(g.groupId, metadataValue(g, now: now))]))
             for id in g.memberOrder {
                 guard let w = g.members[id]!.awaitingSync else { continue }
@@ -441,7 +471,7 @@ public struct GroupCoordinatorCore: Sendable {
                 continue
             }
             errors.append(.none)
-            effects += removeMemberAndRebalance(&g, target, now: now)
+            effects += removeMemberAndRebalance(&g, target, now: now, reason: "member \(target) left the group")
         }
         return (.none, errors, effects)
     }
@@ -509,12 +539,31 @@ public struct GroupCoordinatorCore: Sendable {
         return (.none, errors, records.isEmpty ? [] : [.write(records)])
     }
 
+    /// A deleted topic's committed offsets are removed from every group and tombstoned (Kafka's
+    /// `onPartitionsDeleted`); the groups themselves stay, and their members rebalance when their
+    /// leader sees the topic gone from Metadata.
+    public mutating func topicDeleted(_ topic: String) -> [GroupEffect] {
+        var records: [GroupRecord] = []
+        for id in groups.keys.sorted() {
+            for tp in groups[id]!.offsets.keys.sorted() where tp.topic == topic {
+                groups[id]!.offsets[tp] = nil
+                records.append(.offset(group: id, tp, nil))
+            }
+            if groups[id]!.state != .empty, groups[id]!.subscribedTopics?.contains(topic) == true {
+                groups[id]!.topicChange = "\(topic) deleted"
+                journal.append(.subscribedTopicDeleted(group: id, topic: topic))
+            }
+        }
+        return records.isEmpty ? [] : [.write(records)]
+    }
+
     /// DeleteGroups: only empty groups go; their offsets and metadata are tombstoned.
     public mutating func deleteGroup(_ groupId: String, now: Int64) -> (KafkaError, [GroupEffect]) {
         if groupId.isEmpty { return (.invalidGroupId, []) }
         guard let g = groups[groupId], g.state != .dead else { return (.groupIdNotFound, []) }
         guard g.state == .empty else { return (.nonEmptyGroup, []) }
         groups[groupId] = nil
+        journal.append(.removed(group: groupId, reason: "deleted by DeleteGroups"))
         return (.none, [.write(tombstones(g))])
     }
 
@@ -550,7 +599,8 @@ public struct GroupCoordinatorCore: Sendable {
             for memberId in g.memberOrder {
                 guard let m = g.members[memberId], m.awaitingJoin == nil, m.awaitingSync == nil,
                       m.heartbeatDeadline <= now else { continue }
-                effects += removeMemberAndRebalance(&g, memberId, now: now)
+                effects += removeMemberAndRebalance(
+                    &g, memberId, now: now, reason: "member \(memberId) timed out (no heartbeat for \(m.sessionTimeoutMs) ms)")
             }
             if g.state == .preparingRebalance, let deadline = g.joinDeadline, deadline <= now {
                 if let delay = g.initialDelay, delay.newMemberAdded, delay.remainingMs > 0 {
@@ -563,10 +613,10 @@ public struct GroupCoordinatorCore: Sendable {
             }
             if g.state == .completingRebalance, let deadline = g.syncDeadline, deadline <= now {
                 // Members that never sent SyncGroup are gone; the rest rebalance without them.
-                for memberId in g.memberOrder where g.members[memberId]?.awaitingSync == nil {
-                    removeMember(&g, memberId)
-                }
-                effects += prepareRebalance(&g, now: now)
+                let missing = g.memberOrder.filter { g.members[$0]?.awaitingSync == nil }
+                for memberId in missing { removeMember(&g, memberId) }
+                effects += prepareRebalance(&g, now: now, reason: "member(s) \(missing.joined(separator: ", ")) "
+                                                + "sent no SyncGroup within the rebalance timeout")
                 effects += maybeCompleteJoin(&g, now: now)
             }
             groups[id] = g
@@ -592,6 +642,7 @@ public struct GroupCoordinatorCore: Sendable {
             }
             if g.offsets.isEmpty && g.members.isEmpty && g.pendingMembers.isEmpty {
                 groups[id] = nil
+                journal.append(.removed(group: id, reason: "empty, and its last offsets expired"))
                 records.append(.group(id, nil))
             } else {
                 groups[id] = g

@@ -98,6 +98,9 @@ public struct ClassicGroup: Sendable {
     var initialDelay: (delayMs: Int64, remainingMs: Int64, newMemberAdded: Bool)?
     /// CompletingRebalance: members that have not sent SyncGroup by then are removed.
     var syncDeadline: Int64?
+    /// A change to a subscribed topic the broker made (a deletion), named in the reason of the
+    /// rebalance that follows when the leader rejoins.
+    var topicChange: String?
 
     init(groupId: String, now: Int64) {
         self.groupId = groupId

@@ -44,6 +44,7 @@ extension Broker {
             } else {
                 do {
                     try replicas.deleteTopic(topic.name)
+                    topicDeleted(topic)
                 } catch {
                     result.errorCode = KafkaError.unknownServerError.rawValue
                     result.errorMessage = "\(error)"
@@ -58,5 +59,17 @@ extension Broker {
             }
         }
         return .respond(response)
+    }
+
+    /// What Kafka does once a deleted topic's replicas are gone: fetches parked on its partitions
+    /// answer now (UNKNOWN_TOPIC_OR_PARTITION) rather than at their max_wait_ms, so the answers
+    /// queued behind them on the same connection (Metadata, ListOffsets) are not held back; and
+    /// groups forget the topic's committed offsets (tombstoned), so a topic created again under
+    /// the same name does not resume from offsets of the old one.
+    func topicDeleted(_ topic: TopicMetadata) {
+        // Groups first: an answered fetch may bring the leader back (and its rebalance reason
+        // should already name the deletion).
+        groups.topicDeleted(topic.name)
+        for p in 0..<topic.partitionCount { purgatory.checkWatchers(PartitionKey(topic.name, p)) }
     }
 }

@@ -163,7 +163,7 @@ public final class BrokerSecurity: Sendable {
             try audit.record(event, nowMs: SystemClock.nowMs())
         } catch {
             if !auditFailed.exchange(true, ordering: .relaxed) {
-                FileHandle.standardError.write(Data("sluice: audit log write failed: \(error.description)\n".utf8))
+                BrokerLog.shared.error("audit", "audit log write failed: \(error.description)")
             }
         }
     }
@@ -187,7 +187,7 @@ public final class BrokerSecurity: Sendable {
     func reportAmbiguousTenant(_ principal: String, _ tenants: [String]) {
         let first = ambiguousReported.withLock { $0.insert(principal).inserted }
         if first {
-            Self.log("\(principal) is matched by members of several tenants (\(tenants.joined(separator: ", "))): its connections are closed; fix the *.tenants files")
+            BrokerLog.shared.warn("tenants", "\(principal) is matched by members of several tenants (\(tenants.joined(separator: ", "))): its connections are closed; fix the *.tenants files")
         }
     }
 

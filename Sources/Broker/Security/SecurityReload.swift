@@ -86,13 +86,13 @@ extension BrokerSecurity {
             replaceTenants(tenants)
             state.tenantErrorReported = nil
             state.tenantReloads += 1
-            Self.log("reloaded tenants from \(directory): \(tenants.tenants.count) tenants in \(tenants.fileNames.count) files")
+            BrokerLog.shared.info("security", "reloaded tenants from \(directory): \(tenants.tenants.count) tenants in \(tenants.fileNames.count) files")
             emit(.reloaded(file: directory, error: nil))
         case .failure(let errors):
             let text = errors.description
             guard text != state.tenantErrorReported else { return }
             state.tenantErrorReported = text
-            Self.log("tenants in \(directory) NOT reloaded, the previous tenants stay in force:\n\(text)")
+            BrokerLog.shared.warn("security", "tenants in \(directory) NOT reloaded, the previous tenants stay in force:\n\(text)")
             emit(.reloaded(file: directory, error: text))
         }
     }
@@ -107,14 +107,14 @@ extension BrokerSecurity {
             reloadTenants(directory, &state, force: true)
             state.policyErrorReported = nil
             state.policyReloads += 1
-            Self.log("reloaded policy from \(directory): \(policy.rules.count) rules in \(policy.fileNames.count) files")
+            BrokerLog.shared.info("security", "reloaded policy from \(directory): \(policy.rules.count) rules in \(policy.fileNames.count) files")
             emit(.reloaded(file: directory, error: nil))
         case .failure(let errors):
             let text = errors.description
             guard text != state.policyErrorReported else { return }
             state.policyErrorReported = text
             state.policyFailuresReported += 1
-            Self.log("policy in \(directory) NOT reloaded, the previous policy stays in force:\n\(text)")
+            BrokerLog.shared.warn("security", "policy in \(directory) NOT reloaded, the previous policy stays in force:\n\(text)")
             emit(.reloaded(file: directory, error: text))
         }
     }
@@ -132,19 +132,15 @@ extension BrokerSecurity {
             credentialState.withLock { $0 = store }
             state.credentialErrorReported = nil
             state.credentialReloads += 1
-            Self.log("reloaded \(credentialPath): \(store.userNames.count) users")
+            BrokerLog.shared.info("security", "reloaded \(credentialPath): \(store.userNames.count) users")
             emit(.reloaded(file: credentialPath, error: nil))
         } catch {
             let text = error.description
             guard text != state.credentialErrorReported else { return }
             state.credentialErrorReported = text
             state.credentialFailuresReported += 1
-            Self.log("\(credentialPath) NOT reloaded, the previous credentials stay in force: \(text)")
+            BrokerLog.shared.warn("security", "\(credentialPath) NOT reloaded, the previous credentials stay in force: \(text)")
             emit(.reloaded(file: credentialPath, error: text))
         }
-    }
-
-    static func log(_ text: String) {
-        FileHandle.standardError.write(Data("sluice: \(text)\n".utf8))
     }
 }

@@ -2736,6 +2736,386 @@ extension ConsumerProtocolAssignment.TopicPartition: Arbitrary {
     }
 }
 
+extension RegisterBrokerRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.brokerId = g.integer()
+        if version >= 2 { x.isMigratingZkBroker = g.bool() }
+        x.incarnationId = g.uuid()
+        x.brokerEpoch = g.integer()
+        x.endPoints = g.array { g in RegisterBrokerRecord.BrokerEndpoint.arbitrary(&g, version: version) }
+        x.features = g.array { g in RegisterBrokerRecord.BrokerFeature.arbitrary(&g, version: version) }
+        x.rack = g.oneIn(5) ? nil : g.string()
+        x.fenced = g.bool()
+        if version >= 1 { x.inControlledShutdown = g.bool() }
+        if version >= 3 && version >= 3 && flexible && g.bool() { x.logDirs = g.array { g in g.uuid() } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension RegisterBrokerRecord.BrokerEndpoint: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.name = g.string()
+        x.host = g.string()
+        x.port = g.integer()
+        x.securityProtocol = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension RegisterBrokerRecord.BrokerFeature: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.name = g.string()
+        x.minSupportedVersion = g.integer()
+        x.maxSupportedVersion = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension UnregisterBrokerRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.brokerId = g.integer()
+        x.brokerEpoch = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension TopicRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.name = g.string()
+        x.topicId = g.uuid()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension PartitionRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.partitionId = g.integer()
+        x.topicId = g.uuid()
+        x.replicas = g.array { g in g.integer() }
+        x.isr = g.array { g in g.integer() }
+        x.removingReplicas = g.array { g in g.integer() }
+        x.addingReplicas = g.array { g in g.integer() }
+        x.leader = g.integer()
+        if flexible && g.bool() { x.leaderRecoveryState = g.integer() }
+        x.leaderEpoch = g.integer()
+        x.partitionEpoch = g.integer()
+        if version >= 1 { x.directories = g.array { g in g.uuid() } }
+        if version >= 2 && version >= 2 && flexible && g.bool() { x.eligibleLeaderReplicas = g.oneIn(5) ? nil : g.array { g in g.integer() } }
+        if version >= 2 && version >= 2 && flexible && g.bool() { x.lastKnownElr = g.oneIn(5) ? nil : g.array { g in g.integer() } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension ConfigRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.resourceType = g.integer()
+        x.resourceName = g.string()
+        x.name = g.string()
+        x.value = g.oneIn(5) ? nil : g.string()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension PartitionChangeRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.partitionId = g.integer()
+        x.topicId = g.uuid()
+        if flexible && g.bool() { x.isr = g.oneIn(5) ? nil : g.array { g in g.integer() } }
+        if flexible && g.bool() { x.leader = g.integer() }
+        if flexible && g.bool() { x.replicas = g.oneIn(5) ? nil : g.array { g in g.integer() } }
+        if flexible && g.bool() { x.removingReplicas = g.oneIn(5) ? nil : g.array { g in g.integer() } }
+        if flexible && g.bool() { x.addingReplicas = g.oneIn(5) ? nil : g.array { g in g.integer() } }
+        if flexible && g.bool() { x.leaderRecoveryState = g.integer() }
+        if version >= 1 && version >= 1 && flexible && g.bool() { x.directories = g.oneIn(5) ? nil : g.array { g in g.uuid() } }
+        if version >= 2 && version >= 2 && flexible && g.bool() { x.eligibleLeaderReplicas = g.oneIn(5) ? nil : g.array { g in g.integer() } }
+        if version >= 2 && version >= 2 && flexible && g.bool() { x.lastKnownElr = g.oneIn(5) ? nil : g.array { g in g.integer() } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension FenceBrokerRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.id = g.integer()
+        x.epoch = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension UnfenceBrokerRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.id = g.integer()
+        x.epoch = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension RemoveTopicRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.topicId = g.uuid()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension DelegationTokenRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.owner = g.string()
+        x.requester = g.string()
+        x.renewers = g.array { g in g.string() }
+        x.issueTimestamp = g.integer()
+        x.maxTimestamp = g.integer()
+        x.expirationTimestamp = g.integer()
+        x.tokenId = g.string()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension UserScramCredentialRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.name = g.string()
+        x.mechanism = g.integer()
+        x.salt = g.bytes()
+        x.storedKey = g.bytes()
+        x.serverKey = g.bytes()
+        x.iterations = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension FeatureLevelRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.name = g.string()
+        x.featureLevel = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension ClientQuotaRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.entity = g.array { g in ClientQuotaRecord.EntityData.arbitrary(&g, version: version) }
+        x.key = g.string()
+        x.value = g.double()
+        x.remove = g.bool()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension ClientQuotaRecord.EntityData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.entityType = g.string()
+        x.entityName = g.oneIn(5) ? nil : g.string()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension ProducerIdsRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.brokerId = g.integer()
+        x.brokerEpoch = g.integer()
+        x.nextProducerId = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension BrokerRegistrationChangeRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.brokerId = g.integer()
+        x.brokerEpoch = g.integer()
+        if flexible && g.bool() { x.fenced = g.integer() }
+        if version >= 1 && version >= 1 && flexible && g.bool() { x.inControlledShutdown = g.integer() }
+        if version >= 2 && version >= 2 && flexible && g.bool() { x.logDirs = g.array { g in g.uuid() } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension AccessControlEntryRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.id = g.uuid()
+        x.resourceType = g.integer()
+        x.resourceName = g.string()
+        x.patternType = g.integer()
+        x.principal = g.string()
+        x.host = g.string()
+        x.operation = g.integer()
+        x.permissionType = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension RemoveAccessControlEntryRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.id = g.uuid()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension NoOpRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension ZkMigrationStateRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.zkMigrationState = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension RemoveUserScramCredentialRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.name = g.string()
+        x.mechanism = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension BeginTransactionRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        if flexible && g.bool() { x.name = g.oneIn(5) ? nil : g.string() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension EndTransactionRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension AbortTransactionRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        if flexible && g.bool() { x.reason = g.oneIn(5) ? nil : g.string() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension RemoveDelegationTokenRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.tokenId = g.string()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension RegisterControllerRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.controllerId = g.integer()
+        x.incarnationId = g.uuid()
+        x.zkMigrationReady = g.bool()
+        x.endPoints = g.array { g in RegisterControllerRecord.ControllerEndpoint.arbitrary(&g, version: version) }
+        x.features = g.array { g in RegisterControllerRecord.ControllerFeature.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension RegisterControllerRecord.ControllerEndpoint: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.name = g.string()
+        x.host = g.string()
+        x.port = g.integer()
+        x.securityProtocol = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension RegisterControllerRecord.ControllerFeature: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.name = g.string()
+        x.minSupportedVersion = g.integer()
+        x.maxSupportedVersion = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
 
 /// One case per generated message type, for the parameterized round-trip test.
 let generatedRoundTripCases: [RoundTripCase] = [
@@ -2831,4 +3211,29 @@ let generatedRoundTripCases: [RoundTripCase] = [
     RoundTripCase(ListTransactionsResponse.self),
     RoundTripCase(ConsumerProtocolSubscription.self),
     RoundTripCase(ConsumerProtocolAssignment.self),
+    RoundTripCase(RegisterBrokerRecord.self),
+    RoundTripCase(UnregisterBrokerRecord.self),
+    RoundTripCase(TopicRecord.self),
+    RoundTripCase(PartitionRecord.self),
+    RoundTripCase(ConfigRecord.self),
+    RoundTripCase(PartitionChangeRecord.self),
+    RoundTripCase(FenceBrokerRecord.self),
+    RoundTripCase(UnfenceBrokerRecord.self),
+    RoundTripCase(RemoveTopicRecord.self),
+    RoundTripCase(DelegationTokenRecord.self),
+    RoundTripCase(UserScramCredentialRecord.self),
+    RoundTripCase(FeatureLevelRecord.self),
+    RoundTripCase(ClientQuotaRecord.self),
+    RoundTripCase(ProducerIdsRecord.self),
+    RoundTripCase(BrokerRegistrationChangeRecord.self),
+    RoundTripCase(AccessControlEntryRecord.self),
+    RoundTripCase(RemoveAccessControlEntryRecord.self),
+    RoundTripCase(NoOpRecord.self),
+    RoundTripCase(ZkMigrationStateRecord.self),
+    RoundTripCase(RemoveUserScramCredentialRecord.self),
+    RoundTripCase(BeginTransactionRecord.self),
+    RoundTripCase(EndTransactionRecord.self),
+    RoundTripCase(AbortTransactionRecord.self),
+    RoundTripCase(RemoveDelegationTokenRecord.self),
+    RoundTripCase(RegisterControllerRecord.self),
 ]
