@@ -104,6 +104,30 @@ import Testing
         #expect(log.ongoingTransactions.isEmpty && log.lastStableOffset == log.logEndOffset)
     }
 
+    @Test func aWaitingReadCommittedFetchIsAnsweredWhenAMarkerMovesTheLastStableOffset() throws {
+        let b = try SecuredBroker(policy: "", authorizer: false)
+        try b.createTopics("orders")
+        let admin = try b.connect("admin")
+        let _: ProduceResponse = try admin.roundTrip(
+            produceRequest(["orders"], transactionalId: "t", batch: try testBatch(count: 2, transactional: true, producerId: 40)))
+        let partition = b.broker.replicas.partition("orders", 0)!
+        #expect(partition.log.lastStableOffset == 0)
+        let purgatory = b.broker.purgatory
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(300)) {
+            _ = partition.writeTxnMarker(producerId: 40, producerEpoch: 0, coordinatorEpoch: 0, commit: true,
+                                         now: SystemClock.nowMs())
+            purgatory.checkWatchers(partition.key)  // what the WriteTxnMarkers handler does
+        }
+        var request = fetchRequest(["orders"], maxWaitMs: 8_000)
+        request.isolationLevel = 1
+        let started = Date()
+        let response: FetchResponse = try admin.roundTrip(request)
+        let data = response.responses[0].partitions[0]
+        #expect(Date().timeIntervalSince(started) < 6)
+        #expect(data.lastStableOffset == 3)
+        #expect(batchOffsets(data).map(\.0) == [0, 2])
+    }
+
     @Test func markersAreFencedByProducerAndCoordinatorEpochs() throws {
         let b = try SecuredBroker(policy: "", authorizer: false)
         try b.createTopics("orders")
