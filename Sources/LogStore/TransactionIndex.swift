@@ -46,31 +46,33 @@ public struct AbortedTransaction: Equatable, Sendable {
 
 /// A segment's `.txnindex`: the transactions aborted by ABORT markers in that segment, in marker
 /// order. Entries are few (one per aborted transaction), so they are kept in memory and each new
-/// one is written at once with pwrite; the file is exactly its entries. Not thread-safe (owned by
-/// a `Segment`, under the partition's mutex).
+/// one is written at once with pwrite; the file is exactly its entries. Every segment has the file
+/// (empty when nothing aborted), so a missing one means it was lost and must be rebuilt. No
+/// descriptor is held between writes: aborts are rare, and segments already hold three each.
+/// Not thread-safe (owned by a `Segment`, under the partition's mutex).
 final class TransactionIndexFile {
     private(set) var path: String
-    private var file: LogFile
     private(set) var entries: [AbortedTransaction] = []
     /// False when the file was missing or held anything but whole entries of a known version
     /// (the segment's data is then walked to rebuild it).
     private(set) var loadedIntact: Bool
+    /// Written since the last fsync.
+    private var unsynced = false
 
     init(path: String) throws(LogStoreError) {
-        let existed = FileIO.exists(path)
         self.path = path
-        file = try FileIO.open(path, create: true)
-        loadedIntact = existed
-        guard existed else { return }
-        let size = try FileIO.size(file, path: path)
-        let bytes = try FileIO.read(file, count: size, at: 0, path: path)
-        guard bytes.count == size, size % AbortedTransaction.size == 0 else {
+        guard let bytes = try FileIO.readSmallFile(path) else {
+            loadedIntact = false
+            _ = try FileIO.open(path, create: true)  // closed again at once
+            return
+        }
+        guard bytes.count % AbortedTransaction.size == 0 else {
             loadedIntact = false
             return
         }
         var loaded: [AbortedTransaction] = []
         let intact = bytes.withUnsafeBytes { raw -> Bool in
-            for p in stride(from: 0, to: size, by: AbortedTransaction.size) {
+            for p in stride(from: 0, to: bytes.count, by: AbortedTransaction.size) {
                 guard let entry = AbortedTransaction(loading: raw, at: p) else { return false }
                 loaded.append(entry)
             }
@@ -81,12 +83,15 @@ final class TransactionIndexFile {
     }
 
     func append(_ entry: AbortedTransaction) throws(LogStoreError) {
+        let file = try FileIO.open(path, create: true)
         try FileIO.write(file, entry.encoded, at: entries.count * AbortedTransaction.size, path: path)
         entries.append(entry)
+        unsynced = true
     }
 
     /// Replaces the contents (rebuild after recovery or truncation).
     func rewrite(_ fresh: [AbortedTransaction]) throws(LogStoreError) {
+        let file = try FileIO.open(path, create: true)
         try FileIO.truncate(file, to: 0, path: path)
         entries = []
         var bytes: [UInt8] = []
@@ -95,9 +100,14 @@ final class TransactionIndexFile {
         if !bytes.isEmpty { try FileIO.write(file, bytes, at: 0, path: path) }
         entries = fresh
         loadedIntact = true
+        unsynced = true
     }
 
-    func sync() throws(LogStoreError) { try FileIO.syncData(file, path: path) }
+    func sync() throws(LogStoreError) {
+        guard unsynced else { return }
+        try FileIO.syncData(try FileIO.open(path, create: false), path: path)
+        unsynced = false
+    }
 
     func rename(to newPath: String) throws(LogStoreError) {
         try FileIO.rename(path, newPath)
