@@ -15,10 +15,17 @@ struct BatchInfo {
     var lastOffsetDelta: Int32
     var maxTimestamp: Int64
     var recordsCount: Int32
+    var producerId: Int64
 
     var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
     var isCompressed: Bool { attributes & 0x7 != 0 }
     var isLogAppendTime: Bool { attributes & 0x8 != 0 }
+    var isTransactional: Bool { attributes & 0x10 != 0 }
+    var isControl: Bool { attributes & 0x20 != 0 }
+    /// A transactional batch that counts for transaction state: a control batch, or data with
+    /// records (compaction may leave an emptied batch of an aborted or superseded transaction
+    /// behind as a segment's last batch; it must not reopen a transaction once its marker is gone).
+    var opensOrEndsTransaction: Bool { producerId >= 0 && isTransactional && (isControl || recordsCount > 0) }
 
     /// Reads the header at `at`; the caller guarantees `RecordBatchHeader.size` bytes are there.
     init(_ raw: UnsafeRawBufferPointer, at p: Int) {
@@ -37,6 +44,7 @@ struct BatchInfo {
         lastOffsetDelta = int32(Field.lastOffsetDelta)
         maxTimestamp = int64(Field.maxTimestamp)
         recordsCount = int32(Field.recordsCount)
+        producerId = int64(Field.producerId)
     }
 
     /// Why these header bytes cannot start a valid stored batch, or nil. `available` is how many

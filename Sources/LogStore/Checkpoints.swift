@@ -111,3 +111,39 @@ private func checkpointLines(_ bytes: [UInt8]) -> [[Substring]] {
         .split(separator: "\n")
         .map { $0.split(separator: " ") }
 }
+
+/// `transactions-checkpoint`, written by a clean close only: the open transactions as of the log
+/// end then, so a clean start need not walk every segment to find them. Read and removed at open
+/// and trusted only after a clean shutdown when the log end still matches. Lines: "0",
+/// "<log end offset> <count>", then "<producer id> <first offset>" per open transaction.
+struct TransactionsCheckpoint: Equatable {
+    static let fileName = "transactions-checkpoint"
+    var logEndOffset: Int64
+    var firstOffsets: [Int64: Int64]
+
+    init(logEndOffset: Int64, firstOffsets: [Int64: Int64]) {
+        self.logEndOffset = logEndOffset
+        self.firstOffsets = firstOffsets
+    }
+
+    func encoded() -> [UInt8] {
+        var text = "0\n\(logEndOffset) \(firstOffsets.count)\n"
+        for (producerId, first) in firstOffsets.sorted(by: { $0.key < $1.key }) { text += "\(producerId) \(first)\n" }
+        return Array(text.utf8)
+    }
+
+    /// Nil when the bytes are not a well-formed checkpoint (the caller then walks the log).
+    init?(decoding bytes: [UInt8]) {
+        let lines = checkpointLines(bytes)
+        guard lines.count >= 2, lines[0] == ["0"], lines[1].count == 2, let end = Int64(lines[1][0]),
+              let count = Int(lines[1][1]), count == lines.count - 2 else { return nil }
+        var offsets: [Int64: Int64] = [:]
+        for line in lines.dropFirst(2) {
+            guard line.count == 2, let producerId = Int64(line[0]), let first = Int64(line[1]),
+                  producerId >= 0, first >= 0, first < end else { return nil }
+            offsets[producerId] = first
+        }
+        logEndOffset = end
+        firstOffsets = offsets
+    }
+}

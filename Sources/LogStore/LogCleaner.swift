@@ -25,6 +25,24 @@ struct CleanPlan: Sendable {
     var firstDirty: Int64
     /// Where cleaning stops (the first segment that may not be cleaned yet).
     var firstUncleanable: Int64
+    /// Aborted transactions (the `.txnindex` entries): the data batches they cover are removed
+    /// and never enter the offset map.
+    var aborted: [AbortedTransaction] = []
+
+    /// Whether a data batch belongs to an aborted transaction: transactional, and its producer
+    /// has an aborted transaction spanning its offset (a producer has one transaction at a time).
+    func isAborted(_ header: RecordBatchHeader) -> Bool {
+        guard header.isTransactional, !header.isControl, header.producerId >= 0 else { return false }
+        return aborted.contains {
+            $0.producerId == header.producerId && $0.firstOffset <= header.baseOffset && header.baseOffset <= $0.lastOffset
+        }
+    }
+}
+
+/// What the cleaner learns of transactions while it walks the cleanable segments in order: for the
+/// transaction each producer is in, whether any of its data was kept (its marker must stay then).
+struct CleanerTransactions {
+    var retainedData: [Int64: Bool] = [:]
 }
 
 /// Crash safety: a segment is cleaned into `<base>.log.cleaned` (fsynced), then renamed to
@@ -44,7 +62,7 @@ enum LogCleaner {
         var map: [[UInt8]: Int64] = [:]
         for source in plan.sources where source.base >= plan.firstDirty {
             try forEachBatch(source) { bytes, header throws(LogStoreError) in
-                if header.isControl { return }
+                if header.isControl || plan.isAborted(header) { return }
                 for record in try records(bytes, source: source) {
                     if let key = record.key { map[key] = header.baseOffset + Int64(record.offsetDelta) }
                 }
@@ -54,22 +72,36 @@ enum LogCleaner {
     }
 
     /// Writes the cleaned copy of one segment to `<path>.swap` and returns its path and what went.
-    static func clean(_ source: CleanPlan.Source, map: [[UInt8]: Int64], config: LogConfig, now: Int64)
+    static func clean(_ source: CleanPlan.Source, plan: CleanPlan, map: [[UInt8]: Int64],
+                      transactions: inout CleanerTransactions, config: LogConfig, now: Int64)
         throws(LogStoreError) -> (swapPath: String, bytesAfter: Int, recordsRemoved: Int) {
         var output: [UInt8] = []
         output.reserveCapacity(source.size)
         var removed = 0
         var batches: [([UInt8], RecordBatchHeader)] = []
         try forEachBatch(source) { bytes, header in batches.append((bytes, header)) }
+        let horizon = now - config.deleteRetentionMs
         for (index, (bytes, header)) in batches.enumerated() {
             let isLast = index == batches.count - 1
             if header.isControl {
-                output.append(contentsOf: bytes)
+                // Kafka's rule: a transaction's marker goes once no data of the transaction is
+                // left and it is older than delete.retention.ms (consumers that read the data
+                // before it went have had that long to read the marker too). A segment's last
+                // batch stays so its offset span does not change.
+                let keptData = transactions.retainedData.removeValue(forKey: header.producerId) ?? false
+                if header.producerId >= 0, !keptData, !isLast, header.maxTimestamp < horizon,
+                   TransactionMarker.parse(bytes) != nil {
+                    removed += Int(header.recordsCount)
+                } else {
+                    output.append(contentsOf: bytes)
+                }
                 continue
             }
             let all = try records(bytes, source: source)
-            let tombstoneHorizon = now - config.deleteRetentionMs
-            let kept = all.filter { record in
+            let tombstoneHorizon = horizon
+            // Aborted transactional data goes whole (it never enters the offset map either).
+            let aborted = plan.isAborted(header)
+            let kept = aborted ? [] : all.filter { record in
                 guard let key = record.key else { return true }
                 let offset = header.baseOffset + Int64(record.offsetDelta)
                 if let latest = map[key], latest > offset { return false }
@@ -77,6 +109,10 @@ enum LogCleaner {
                 return true
             }
             removed += all.count - kept.count
+            if header.isTransactional && header.producerId >= 0 {
+                transactions.retainedData[header.producerId, default: false] =
+                    (transactions.retainedData[header.producerId] ?? false) || !kept.isEmpty
+            }
             if kept.count == all.count {
                 output.append(contentsOf: bytes)
             } else if !kept.isEmpty || isLast {
@@ -171,7 +207,8 @@ extension LogCore {
         for (i, segment) in segments.dropLast().enumerated() {
             let end = segments[i + 1].baseOffset
             let tooYoung = segment.maxTimestamp >= 0 && now - segment.maxTimestamp < config.minCompactionLagMs
-            if tooYoung || end > highWatermark {
+            // Nothing at or above the last stable offset: an open transaction may still abort.
+            if tooYoung || end > lastStableOffset {
                 firstUncleanable = segment.baseOffset
                 break
             }
@@ -182,6 +219,9 @@ extension LogCore {
         let total = sources.reduce(0) { $0 + $1.size }
         let dirty = sources.filter { $0.base >= firstDirty }.reduce(0) { $0 + $1.size }
         guard dirty > 0, total > 0, Double(dirty) / Double(total) >= config.minCleanableDirtyRatio else { return nil }
-        return CleanPlan(sources: sources, firstDirty: firstDirty, firstUncleanable: firstUncleanable)
+        // Every segment's entries: a transaction's marker (and so its entry) may lie beyond the
+        // cleanable part while its data is inside it.
+        let aborted = segments.flatMap(\.txnIndex.entries)
+        return CleanPlan(sources: sources, firstDirty: firstDirty, firstUncleanable: firstUncleanable, aborted: aborted)
     }
 }

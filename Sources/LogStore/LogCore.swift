@@ -26,6 +26,12 @@ final class LogCore {
     /// Offsets below this were compacted by the last clean (in memory: after a restart the first
     /// clean looks at everything again, which is correct, only slower).
     var cleanerCheckpoint: Int64 = 0
+    /// Producers with an open transaction and where each began (rebuilt from the data at open).
+    private(set) var transactions = OngoingTransactions()
+
+    /// Offsets below it hold no record of an open transaction and are committed: the high
+    /// watermark, or the first offset of the oldest open transaction if that is lower.
+    var lastStableOffset: Int64 { min(transactions.firstUnstableOffset ?? highWatermark, highWatermark) }
 
     var active: Segment { segments[segments.count - 1] }
     var latestEpoch: Int32? { epochs.latestEpoch }
@@ -33,6 +39,7 @@ final class LogCore {
 
     private var offsetsPath: String { directory + "/" + OffsetsCheckpoint.fileName }
     private var epochsPath: String { directory + "/" + LeaderEpochCache.fileName }
+    private var transactionsPath: String { directory + "/" + TransactionsCheckpoint.fileName }
 
     // MARK: Open and recovery
 
@@ -48,6 +55,7 @@ final class LogCore {
         clock = now
         try FileIO.makeDirectory(directory)
         let bases = try removeLeftoversAndListSegments()
+        var rebuiltSegments = Set<Int64>()
 
         let checkpoint = try FileIO.readSmallFile(offsetsPath).map { bytes throws(LogStoreError) in
             try OffsetsCheckpoint(decoding: bytes, path: offsetsPath)
@@ -56,6 +64,9 @@ final class LogCore {
         if let bytes = try FileIO.readSmallFile(epochsPath) {
             epochs = try LeaderEpochCache(decoding: bytes, path: epochsPath)
         }
+        // Valid only for this start: removed before anything is appended.
+        let savedTransactions = try FileIO.readSmallFile(transactionsPath).flatMap(TransactionsCheckpoint.init(decoding:))
+        try FileIO.remove(transactionsPath)
 
         if bases.isEmpty {
             let start = checkpoint?.logStartOffset ?? 0
@@ -63,7 +74,7 @@ final class LogCore {
             try FileIO.syncDirectory(directory)
             logEndOffset = start
         } else {
-            try loadSegments(bases, now: now, cleanShutdown: cleanShutdown)
+            rebuiltSegments = try loadSegments(bases, now: now, cleanShutdown: cleanShutdown)
         }
 
         logStartOffset = max(checkpoint?.logStartOffset ?? 0, segments[0].baseOffset)
@@ -76,6 +87,12 @@ final class LogCore {
         let cutAtStart = epochs.truncateFromStart(logStartOffset)
         if cutAtEnd || cutAtStart { try persistEpochs() }
         recoveryPoint = logEndOffset
+        if cleanShutdown, let savedTransactions, savedTransactions.logEndOffset == logEndOffset, rebuiltSegments.isEmpty,
+           segments.allSatisfy({ $0.txnIndex.loadedIntact }) {
+            transactions = OngoingTransactions(firstOffsets: savedTransactions.firstOffsets)
+        } else {
+            try recoverTransactions(rebuilding: rebuiltSegments)
+        }
         checkInvariants()
     }
 
@@ -103,6 +120,7 @@ final class LogCore {
         let known = Set(bases)
         for name in names {
             let base = segmentBase(name, suffix: ".index") ?? segmentBase(name, suffix: ".timeindex")
+                ?? segmentBase(name, suffix: Segment.txnIndexSuffix)
             if let base, !known.contains(base) { try FileIO.remove(directory + "/" + name) }
         }
         return bases.sorted()
@@ -115,7 +133,10 @@ final class LogCore {
         return Int64(digits)
     }
 
-    private func loadSegments(_ bases: [Int64], now: Int64, cleanShutdown: Bool) throws(LogStoreError) {
+    /// Returns the base offsets of the segments whose data was re-validated (their `.txnindex`
+    /// is rebuilt too: it may miss entries of a torn tail or hold entries of a cut one).
+    private func loadSegments(_ bases: [Int64], now: Int64, cleanShutdown: Bool) throws(LogStoreError) -> Set<Int64> {
+        var rebuilt = Set<Int64>()
         let interval = config.indexIntervalBytes
         // Batches seen during validation re-teach the epoch cache what a crash kept it from writing.
         let noteEpoch: (BatchInfo) -> Void = { [self] info in
@@ -141,6 +162,7 @@ final class LogCore {
                 continue
             }
             let before = epochs
+            rebuilt.insert(base)
             let recovery = try segment.rebuild(
                 verifyCRC: true, indexIntervalBytes: interval, minimumOffset: minimumOffset, onBatch: noteEpoch)
             epochsLearned = epochsLearned || epochs != before
@@ -155,7 +177,7 @@ final class LogCore {
             // start the next segment exactly at the previous one's end; compaction would have to
             // relax this.)
             for later in bases[(i + 1)...] {
-                for suffix in [".log", ".index", ".timeindex"] {
+                for suffix in Segment.suffixes {
                     try FileIO.remove(directory + "/" + Segment.fileName(later, suffix))
                 }
             }
@@ -167,6 +189,53 @@ final class LogCore {
             try FileIO.syncDirectory(directory)
         }
         if epochsLearned { try persistEpochs() }
+        return rebuilt
+    }
+
+    /// Rebuilds the open transactions by walking the batch headers of every segment (reading only
+    /// control batches whole), and rewrites the `.txnindex` of the segments in `rebuilding`, of
+    /// those whose index was missing or malformed, and of those with entries past their end.
+    private func recoverTransactions(rebuilding: Set<Int64>) throws(LogStoreError) {
+        transactions = OngoingTransactions()
+        for (i, segment) in segments.enumerated() {
+            let end = i + 1 < segments.count ? segments[i + 1].baseOffset : logEndOffset
+            let rebuild = rebuilding.contains(segment.baseOffset) || !segment.txnIndex.loadedIntact
+                || segment.txnIndex.entries.contains { $0.lastOffset >= end }
+            var aborted: [AbortedTransaction] = []
+            try walkTransactions(segment) { entry in aborted.append(entry) }
+            if rebuild { try segment.txnIndex.rewrite(aborted) }
+        }
+    }
+
+    /// Applies the transactional batches of `segment` to `transactions`, reporting each aborted one.
+    private func walkTransactions(
+        _ segment: Segment, aborted: (AbortedTransaction) -> Void
+    ) throws(LogStoreError) {
+        var scanner = BatchScanner(file: segment.log, path: segment.logPath, end: segment.size, verifyCRC: false)
+        var failure: LogStoreError?
+        // A defect in a trusted sealed segment ends its walk without failing the open: reads of
+        // those bytes report it, as they did before transactions were tracked.
+        _ = try scanner.scan(from: 0, minimumOffset: segment.baseOffset) { info, position in
+            guard info.opensOrEndsTransaction else { return true }
+            let completed = transactions.apply(
+                producerId: info.producerId, isTransactional: true, isControl: info.isControl,
+                firstOffset: info.baseOffset
+            ) {
+                do throws(LogStoreError) {
+                    return TransactionMarker.parse(try segment.readBatch(at: position, size: info.size))
+                } catch {
+                    failure = error
+                    return nil
+                }
+            }
+            if let completed, completed.aborted {
+                aborted(AbortedTransaction(producerId: info.producerId, firstOffset: completed.firstOffset,
+                                           lastOffset: info.lastOffset,
+                                           lastStableOffset: transactions.lastStableOffset(after: info.lastOffset)))
+            }
+            return failure == nil
+        }
+        if let failure { throw failure }
     }
 
     private func checkInvariants() {
@@ -196,6 +265,8 @@ final class LogCore {
         var batchCount = 0
         var maxTimestamp: Int64 = -1
         var offsetOfMaxTimestamp: Int64 = -1
+        // Transactional batches (position, header) to apply once the bytes are written.
+        var transactional: [(position: Int, info: BatchInfo)] = []
         batches.withUnsafeMutableBytes { raw in
             var position = 0
             while position < raw.count {
@@ -210,6 +281,7 @@ final class LogCore {
                     maxTimestamp = info.maxTimestamp
                     offsetOfMaxTimestamp = info.lastOffset
                 }
+                if info.opensOrEndsTransaction { transactional.append((position, info)) }
                 next = info.lastOffset + 1
                 batchCount += 1
                 position += info.size
@@ -236,6 +308,17 @@ final class LogCore {
             }
         }
         logEndOffset = next
+        for (position, info) in transactional {
+            let completed = transactions.apply(
+                producerId: info.producerId, isTransactional: true, isControl: info.isControl,
+                firstOffset: info.baseOffset
+            ) { TransactionMarker.parse(batches, batchStart: position) }
+            if let completed, completed.aborted {
+                try segment.txnIndex.append(AbortedTransaction(
+                    producerId: info.producerId, firstOffset: completed.firstOffset, lastOffset: info.lastOffset,
+                    lastStableOffset: transactions.lastStableOffset(after: info.lastOffset)))
+            }
+        }
 
         // The flush policy: fsync before returning when flush.messages or flush.ms says so.
         if logEndOffset - recoveryPoint >= config.flushMessages || now - lastFlushMs >= config.flushMs {
@@ -313,6 +396,18 @@ final class LogCore {
             i += 1
         }
         return nil
+    }
+
+    func abortedTransactions(from: Int64, upTo: Int64) -> [AbortedTransaction] {
+        guard from < upTo, !closed else { return [] }
+        var found: [AbortedTransaction] = []
+        // An entry sits in the segment of its marker, which is at or after the data it covers.
+        for segment in segments[segmentIndex(containing: from)...] {
+            for entry in segment.txnIndex.entries where entry.lastOffset >= from && entry.firstOffset < upTo {
+                found.append(entry)
+            }
+        }
+        return found
     }
 
     /// Index of the last segment whose base offset is <= `offset` (binary search).
@@ -514,12 +609,14 @@ final class LogCore {
             try segment.truncate(toPosition: position, indexIntervalBytes: config.indexIntervalBytes)
             newEnd = min(offset, info.baseOffset)
         }
+        try segment.txnIndex.rewrite(segment.txnIndex.entries.filter { $0.lastOffset < newEnd })
         try segment.flush()
         try FileIO.syncDirectory(directory)
         logEndOffset = newEnd
         highWatermark = min(highWatermark, logEndOffset)
         recoveryPoint = min(recoveryPoint, logEndOffset)
         if epochs.truncateFromEnd(logEndOffset) { try persistEpochs() }
+        try recoverTransactions(rebuilding: [])
         checkInvariants()
     }
 
@@ -534,6 +631,7 @@ final class LogCore {
         logStartOffset = offset
         highWatermark = offset
         recoveryPoint = offset
+        transactions = OngoingTransactions()
         epochs = LeaderEpochCache()
         try persistEpochs()
         try persistOffsets()
@@ -594,6 +692,8 @@ final class LogCore {
         if closed { return }
         try active.seal()
         try persistOffsets()
+        try FileIO.replaceFile(transactionsPath, with: TransactionsCheckpoint(
+            logEndOffset: logEndOffset, firstOffsets: transactions.firstOffsets).encoded(), directory: directory)
         try purgeDeleted(now: clock, all: true)
         closed = true
         segments = []

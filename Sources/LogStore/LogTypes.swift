@@ -31,4 +31,6 @@ public struct ReadResult: Sendable {
     public var logStartOffset: Int64
     public var logEndOffset: Int64
     public var highWatermark: Int64
+    /// The last stable offset when the batches were located (read_committed reads stop there).
+    public var lastStableOffset: Int64
 }

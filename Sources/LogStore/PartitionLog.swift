@@ -53,11 +53,12 @@ public final class PartitionLog: Sendable {
     public func read(
         from offset: Int64, maxBytes: Int, maxOffset: Int64, minOneBatch: Bool
     ) throws(LogStoreError) -> ReadResult {
-        let (plan, start, end, highWatermark) = try core.withLock { core throws(LogStoreError) in
-            (try core.locate(offset: offset), core.logStartOffset, core.logEndOffset, core.highWatermark)
+        let (plan, start, end, highWatermark, lastStable) = try core.withLock { core throws(LogStoreError) in
+            (try core.locate(offset: offset), core.logStartOffset, core.logEndOffset, core.highWatermark,
+             core.lastStableOffset)
         }
         var result = ReadResult(records: [], region: nil, nextOffset: offset, logStartOffset: start,
-                                logEndOffset: end, highWatermark: highWatermark)
+                                logEndOffset: end, highWatermark: highWatermark, lastStableOffset: lastStable)
         guard let plan, plan.first.lastOffset < maxOffset else { return result }
         var want = min(maxBytes, plan.end - plan.start)
         if want < plan.first.size {
@@ -96,6 +97,20 @@ public final class PartitionLog: Sendable {
     /// for replication; persisted lazily (flush, close, `checkpointHighWatermark`), so after a crash
     /// it may come back lower than it was.
     public var highWatermark: Int64 { core.withLock { $0.highWatermark } }
+
+    /// The last stable offset (KIP-98): the high watermark, or the first offset of the oldest open
+    /// transaction when that is lower. read_committed consumers read up to it.
+    public var lastStableOffset: Int64 { core.withLock { $0.lastStableOffset } }
+
+    /// Producers with an open transaction here → the offset where that transaction began.
+    public var ongoingTransactions: [Int64: Int64] { core.withLock { $0.transactions.firstOffsets } }
+
+    /// The aborted transactions (from the `.txnindex` files) that a read of [from, upTo) may
+    /// touch: those whose marker is at or after `from` and that began before `upTo`, ordered by
+    /// marker offset. What a read_committed Fetch lists in `aborted_transactions`.
+    public func abortedTransactions(from: Int64, upTo: Int64) -> [AbortedTransaction] {
+        core.withLock { $0.abortedTransactions(from: from, upTo: upTo) }
+    }
 
     /// Sets the high watermark, clamped to [logStartOffset, logEndOffset]; returns the value set.
     @discardableResult
@@ -184,8 +199,11 @@ public final class PartitionLog: Sendable {
         let map = try LogCleaner.offsetMap(plan)
         let config = self.config
         var result = CleanResult(segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0)
+        // Every cleanable segment, in order: marker removal needs to know what earlier ones kept.
+        var transactions = CleanerTransactions()
         for source in plan.sources {
-            let cleaned = try LogCleaner.clean(source, map: map, config: config, now: now)
+            let cleaned = try LogCleaner.clean(source, plan: plan, map: map, transactions: &transactions,
+                                               config: config, now: now)
             let installed = try core.withLock { core throws(LogStoreError) in
                 try core.installCleanedSegment(base: source.base, swapPath: cleaned.swapPath, now: now)
             }

@@ -16,6 +16,8 @@ final class Segment {
     private(set) var logPath: String
     let offsetIndex: IndexFile<OffsetEntry>
     let timeIndex: IndexFile<TimeEntry>
+    /// Transactions aborted by markers in this segment (`.txnindex`).
+    let txnIndex: TransactionIndexFile
     /// Bytes of complete batches; the next append goes here.
     private(set) var size: Int
     /// Largest batch max timestamp in the segment (-1 when none), and the last offset of the first
@@ -48,7 +50,12 @@ final class Segment {
         logPath = directory + "/" + Self.fileName(baseOffset, ".log")
         offsetIndex = try IndexFile(path: offsetIndexPath)
         timeIndex = try IndexFile(path: timeIndexPath)
+        txnIndex = try TransactionIndexFile(path: directory + "/" + Self.fileName(baseOffset, Self.txnIndexSuffix))
     }
+
+    static let txnIndexSuffix = ".txnindex"
+    /// Every file of a segment, by suffix.
+    static let suffixes = [".log", ".index", ".timeindex", txnIndexSuffix]
 
     /// Creates a new, empty segment. Refuses to overwrite an existing `.log`.
     static func create(directory: String, baseOffset: Int64, now: Int64) throws(LogStoreError) -> Segment {
@@ -59,6 +66,7 @@ final class Segment {
         // Leftover index files from an older segment with this base would be wrong for this one.
         try segment.offsetIndex.reset()
         try segment.timeIndex.reset()
+        try segment.txnIndex.rewrite([])
         return segment
     }
 
@@ -229,6 +237,7 @@ final class Segment {
         try FileIO.syncData(log, path: logPath)
         try offsetIndex.sync()
         try timeIndex.sync()
+        try txnIndex.sync()
     }
 
     /// fsync of the log alone: what the flush policy needs on the append path.
@@ -244,7 +253,7 @@ final class Segment {
         _ = try rebuild(verifyCRC: false, indexIntervalBytes: indexIntervalBytes)
     }
 
-    /// Renames the three files with a `.deleted` suffix; returns the new paths to unlink later.
+    /// Renames the four files with a `.deleted` suffix; returns the new paths to unlink later.
     /// Open descriptors (in-flight reads) keep working on the renamed files.
     func markDeleted() throws(LogStoreError) -> [String] {
         try offsetIndex.persist()
@@ -254,7 +263,8 @@ final class Segment {
         logPath = newLog
         try offsetIndex.rename(to: offsetIndex.path + ".deleted")
         try timeIndex.rename(to: timeIndex.path + ".deleted")
-        return [newLog, offsetIndex.path, timeIndex.path]
+        try txnIndex.rename(to: txnIndex.path + ".deleted")
+        return [newLog, offsetIndex.path, timeIndex.path, txnIndex.path]
     }
 
     // MARK: Lookups

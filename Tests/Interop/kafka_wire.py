@@ -23,17 +23,19 @@ def varint(n: int) -> bytes:
     return bytes(out)
 
 
-def record_batch(values, base_timestamp=0, timestamp_deltas=None, max_timestamp=None) -> bytes:
+def record_batch(values, base_timestamp=0, timestamp_deltas=None, max_timestamp=None, attributes=0,
+                 producer_id=-1, producer_epoch=-1, base_sequence=-1) -> bytes:
     """One uncompressed v2 batch. The header's maxTimestamp is `max_timestamp` as given (default
-    the base timestamp), whatever the records hold, as a careless client may write it."""
+    the base timestamp), whatever the records hold, as a careless client may write it.
+    `attributes` 0x10 makes it transactional (with a producer id, epoch and base sequence)."""
     deltas = timestamp_deltas or [0] * len(values)
     records = b""
     for i, v in enumerate(values):
         body = b"\x00" + varint(deltas[i]) + varint(i) + varint(-1) + varint(len(v)) + v + varint(0)
         records += varint(len(body)) + body
     header_max = base_timestamp if max_timestamp is None else max_timestamp
-    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, base_timestamp, header_max, -1, -1, -1,
-                            len(values)) + records
+    after_crc = struct.pack(">hiqqqhii", attributes, len(values) - 1, base_timestamp, header_max, producer_id,
+                            producer_epoch, base_sequence, len(values)) + records
     crc = crc32c(after_crc)
     after_length = struct.pack(">ibI", -1, 2, crc) + after_crc
     return struct.pack(">qi", 0, len(after_length)) + after_length
@@ -46,10 +48,10 @@ def string16(s):
     return struct.pack(">h", len(b)) + b
 
 
-def produce_v7(topic: str, partition: int, records: bytes, acks=-1, correlation_id=7) -> bytes:
+def produce_v7(topic: str, partition: int, records: bytes, acks=-1, correlation_id=7, transactional_id=None) -> bytes:
     """A Produce v7 request frame (non-flexible), the version librdkafka 2.0 sends."""
     header = struct.pack(">hhi", 0, 7, correlation_id) + string16("raw-test")
-    body = string16(None) + struct.pack(">hi", acks, 30000) + struct.pack(">i", 1) + string16(topic)
+    body = string16(transactional_id) + struct.pack(">hi", acks, 30000) + struct.pack(">i", 1) + string16(topic)
     body += struct.pack(">i", 1) + struct.pack(">i", partition) + struct.pack(">i", len(records)) + records
     payload = header + body
     return struct.pack(">i", len(payload)) + payload
@@ -104,6 +106,24 @@ def produce_v7_error(frame: bytes) -> int:
     pos = 4 + 4
     name_len = struct.unpack(">h", frame[pos:pos + 2])[0]
     pos += 2 + name_len + 4 + 4
+    return struct.unpack(">h", frame[pos:pos + 2])[0]
+
+
+def write_txn_markers_v0(producer_id, producer_epoch, commit, topic, partition, coordinator_epoch=0,
+                         correlation_id=27) -> bytes:
+    """A WriteTxnMarkers v0 request frame with one marker for one partition."""
+    header = struct.pack(">hhi", 27, 0, correlation_id) + string16("raw-test")
+    body = struct.pack(">i", 1) + struct.pack(">qhb", producer_id, producer_epoch, 1 if commit else 0)
+    body += struct.pack(">i", 1) + string16(topic) + struct.pack(">ii", 1, partition)
+    body += struct.pack(">i", coordinator_epoch)
+    payload = header + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def write_txn_markers_v0_error(frame: bytes) -> int:
+    """Error code of the single partition in a WriteTxnMarkers v0 response frame."""
+    pos = 4 + 4 + 8 + 4  # correlation id, markers[1], producer id, topics[1]
+    pos += 2 + struct.unpack(">h", frame[pos:pos + 2])[0] + 4 + 4  # name, partitions[1], index
     return struct.unpack(">h", frame[pos:pos + 2])[0]
 
 

@@ -94,6 +94,7 @@ connectionAdmission = ConnectionAdmission(settings: config.connectionLimits)
         ApiSupport(.deleteTopics, 0...6) { b, h, r, _ throws(DecodeError) in try b.handleDeleteTopics(h, &r) },
         ApiSupport(.initProducerId, 0...5) { b, h, r, _ throws(DecodeError) in try b.handleInitProducerId(h, &r) },
         ApiSupport(.deleteRecords, 0...2) { b, h, r, _ throws(DecodeError) in try b.handleDeleteRecords(h, &r) },
+        ApiSupport(.writeTxnMarkers, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleWriteTxnMarkers(h, &r) },
         ApiSupport(.offsetForLeaderEpoch, 0...4) { b, h, r, _ throws(DecodeError) in
             try b.handleOffsetForLeaderEpoch(h, &r)
         },

@@ -8,6 +8,11 @@ import LogStore
 /// anything is written; one batch per partition, as Kafka requires. acks: 0 (no response; the
 /// connection is closed if any partition failed), 1 and -1 (one node: the ISR is this node, so
 /// both are answered once the append returned). v8+ carries the failed batch index.
+/// Transactional batches (KIP-98) go through the idempotent checks and open their producer's
+/// transaction on the partition (the last stable offset stays at its first offset until
+/// WriteTxnMarkers ends it); a non-transactional batch of a producer with an open transaction is
+/// INVALID_TXN_STATE. Whether the partition was added to the transaction is not checked: there is
+/// no transaction coordinator yet (docs/UNSUPPORTED.md).
 /// Authorization (Kafka's): Write on each topic (TOPIC_AUTHORIZATION_FAILED for its partitions,
 /// whether or not it exists); a request with transactional batches needs Write on its
 /// transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED everywhere). Idempotent batches need
@@ -160,7 +165,7 @@ extension Broker {
             let first = header.baseSequence
             let last = first &+ header.lastOffsetDelta
             switch table.check(producerId: header.producerId, epoch: header.producerEpoch, firstSequence: first,
-                               lastSequence: last) {
+                               lastSequence: last, isTransactional: header.isTransactional) {
             case .duplicate(let original):
                 // A retry of a batch already written: answer with where it went, write nothing.
                 answer.baseOffset = original.firstOffset
@@ -176,7 +181,7 @@ extension Broker {
                              batch: ProducerBatchInfo(firstSequence: first, lastSequence: last,
                                                       firstOffset: info.firstOffset, lastOffset: info.lastOffset,
                                                       maxTimestamp: info.maxTimestamp),
-                             now: now)
+                             now: now, isTransactional: header.isTransactional)
                 partition.producersDirty.store(true, ordering: .releasing)
             }
         }

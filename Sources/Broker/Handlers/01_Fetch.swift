@@ -1,8 +1,11 @@
 import KafkaProtocol
 import LogStore
 
-/// Fetch: v4–v12. Consumers read up to the high watermark (read_committed: the last stable
-/// offset, equal to it until transactions exist). `max_bytes` bounds the response (capped by the
+/// Fetch: v4–v12. Consumers read up to the high watermark; with isolation_level 1 (read_committed)
+/// up to the last stable offset, and `aborted_transactions` lists (producer id, first offset) of
+/// every aborted transaction overlapping the returned range (from the `.txnindex` files), so the
+/// client drops those batches itself, as with Kafka. Control batches (markers) are returned as
+/// stored; clients skip them. `max_bytes` bounds the response (capped by the
 /// broker's `fetch.max.bytes`), `partition_max_bytes` each partition; the first batch found is
 /// returned whole even when larger, so a consumer always progresses. When less than `min_bytes`
 /// is available the request is parked in the purgatory until an append to one of its partitions
@@ -122,8 +125,11 @@ extension Broker {
                 }
                 let log = partition.log
                 let highWatermark = log.highWatermark
+                let lastStable = log.lastStableOffset
+                let readCommitted = request.isolationLevel == 1
+                let fetchable = readCommitted ? lastStable : highWatermark
                 data.highWatermark = highWatermark
-                data.lastStableOffset = highWatermark
+                data.lastStableOffset = lastStable
                 data.logStartOffset = log.logStartOffset
                 if let epochError = checkLeaderEpoch(p.currentLeaderEpoch, partition) {
                     data.errorCode = epochError.rawValue
@@ -131,12 +137,21 @@ extension Broker {
                 } else if p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset {
                     data.errorCode = KafkaError.offsetOutOfRange.rawValue
                     hasError = true
-                } else if p.fetchOffset < highWatermark && total < limit {
+                } else if p.fetchOffset < fetchable && total < limit {
                     let budget = min(Int(p.partitionMaxBytes), limit - total)
                     do {
-                        let read = try log.read(from: p.fetchOffset, maxBytes: budget, maxOffset: highWatermark,
+                        let read = try log.read(from: p.fetchOffset, maxBytes: budget, maxOffset: fetchable,
                                                 minOneBatch: total == 0)
                         data.records = read.records
+                        if readCommitted {
+                            data.abortedTransactions = log.abortedTransactions(from: p.fetchOffset, upTo: read.nextOffset)
+                                .map { aborted in
+                                    var entry = FetchResponse.AbortedTransaction()
+                                    entry.producerId = aborted.producerId
+                                    entry.firstOffset = aborted.firstOffset
+                                    return entry
+                                }
+                        }
                         total += read.records.count
                     } catch {
                         data.errorCode = KafkaError.kafkaStorageError.rawValue

@@ -4,10 +4,11 @@ import LogStore
 /// ListOffsets: v0–v7. v0 (sarama before its V0_10_1_0 setting; Kafka 4 dropped it in KIP-896)
 /// answers Kafka's legacy way: up to `max_num_offsets` segment start offsets, largest first, of
 /// the segments last modified at or before the timestamp (-1 adds the high watermark, -2 is the
-/// log start), see `PartitionLog.offsetsBefore`. v1+ timestamps: -1 latest (high watermark; the last stable offset for
-/// read_committed), -2 earliest (log start offset), -3 the record with the largest timestamp (v7+),
+/// log start), see `PartitionLog.offsetsBefore`. v1+ timestamps: -1 latest (high watermark; the last stable
+/// offset for isolation_level 1, read_committed, v2+), -2 earliest (log start offset), -3 the record with the largest timestamp (v7+),
 /// otherwise the first offset whose timestamp is at or after the one asked for (via .timeindex);
-/// none found → offset -1. v4+ checks the current leader epoch and returns ours.
+/// none found → offset -1 (as in Kafka, also when it lies at or past the offset the isolation level
+/// may read: high watermark or last stable offset). v4+ checks the current leader epoch and returns ours.
 /// Authorization: Describe on each topic (TOPIC_AUTHORIZATION_FAILED per partition).
 extension Broker {
     static let latestTimestamp: Int64 = -1
@@ -36,7 +37,8 @@ extension Broker {
                     continue
                 }
                 topicResponse.partitions.append(listOffset(topic.name, p, version: header.apiVersion,
-                                                           replicaId: request.replicaId))
+                                                           replicaId: request.replicaId,
+                                                           readCommitted: request.isolationLevel == 1))
             }
             response.topics.append(topicResponse)
         }
@@ -44,7 +46,7 @@ extension Broker {
     }
 
     private func listOffset(_ topic: String, _ p: ListOffsetsRequest.ListOffsetsPartition, version: Int16,
-                            replicaId: Int32)
+                            replicaId: Int32, readCommitted: Bool)
         -> ListOffsetsResponse.ListOffsetsPartitionResponse {
         var answer = ListOffsetsResponse.ListOffsetsPartitionResponse()
         answer.partitionIndex = p.partitionIndex
@@ -73,9 +75,10 @@ extension Broker {
             return answer
         }
         answer.leaderEpoch = partition.leaderEpoch
+        let fetchable = readCommitted ? log.lastStableOffset : log.highWatermark
         switch p.timestamp {
         case Self.latestTimestamp:
-            answer.offset = log.highWatermark
+            answer.offset = fetchable
         case Self.earliestTimestamp:
             answer.offset = log.logStartOffset
         case Self.maxTimestamp:
@@ -92,7 +95,7 @@ extension Broker {
                 answer.errorCode = KafkaError.invalidRequest.rawValue
             } else {
                 do {
-                    if let found = try log.offsetForTimestamp(p.timestamp), found.offset < log.highWatermark {
+                    if let found = try log.offsetForTimestamp(p.timestamp), found.offset < fetchable {
                         answer.offset = found.offset
                         answer.timestamp = found.timestamp
                     }

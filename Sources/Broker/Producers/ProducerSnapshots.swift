@@ -50,7 +50,7 @@ enum ProducerSnapshots {
         return table
     }
 
-    /// Re-applies the idempotent batches in [from, log end) to `table`.
+    /// Re-applies the idempotent batches and end markers in [from, log end) to `table`.
     static func replay(log: PartitionLog, from start: Int64, into table: inout ProducerStateTable) {
         var offset = start
         let end = log.logEndOffset
@@ -58,14 +58,19 @@ enum ProducerSnapshots {
             guard let read = try? log.read(from: offset, maxBytes: 4 << 20, maxOffset: end, minOneBatch: true),
                   !read.records.isEmpty else { return }
             var advanced = false
-            for (_, header) in RecordBatches.batches(in: read.records) where header.lastOffset >= offset {
-                if header.producerId >= 0 && !header.isControl && header.lastOffset >= start {
+            for (batchStart, header) in RecordBatches.batches(in: read.records) where header.lastOffset >= offset {
+                if header.producerId >= 0 && header.isControl && header.lastOffset >= start,
+                   let marker = TransactionMarker.parse(read.records, batchStart: batchStart) {
+                    table.recordMarker(producerId: header.producerId, epoch: header.producerEpoch,
+                                       coordinatorEpoch: marker.coordinatorEpoch, now: max(header.maxTimestamp, 0))
+                } else if header.producerId >= 0 && !header.isControl && header.lastOffset >= start {
                     let info = ProducerBatchInfo(
                         firstSequence: header.baseSequence, lastSequence: header.baseSequence &+ header.lastOffsetDelta,
                         firstOffset: header.baseOffset, lastOffset: header.lastOffset,
                         maxTimestamp: header.maxTimestamp)
                     table.record(producerId: header.producerId, epoch: header.producerEpoch, batch: info,
-                                 now: max(header.maxTimestamp, 0))
+                                 now: max(header.maxTimestamp, 0),
+                                 isTransactional: header.isTransactional && header.recordsCount > 0)
                 }
                 offset = header.lastOffset + 1
                 advanced = true

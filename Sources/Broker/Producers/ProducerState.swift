@@ -25,8 +25,12 @@ public struct ProducerEntry: Equatable, Sendable {
     public var batches: [ProducerBatchInfo]
     /// Time of the producer's last write (max timestamp of its last batch or the append time).
     public var lastTimestamp: Int64
-    /// Transactions (a later step) fill these; kept so snapshots have Kafka's layout.
+    /// Epoch of the transaction coordinator that wrote this producer's last end marker (-1: none);
+    /// a marker from an older coordinator is fenced.
     public var coordinatorEpoch: Int32 = -1
+    /// Offset of the first batch of the producer's open transaction here (-1: none). Kept in
+    /// snapshots (Kafka's `CurrentTxnFirstOffset`); the log's own view (`ongoingTransactions`)
+    /// is rebuilt from the data and always agrees.
     public var currentTxnFirstOffset: Int64 = -1
 
     public var lastSequence: Int32 { batches.last?.lastSequence ?? -1 }
@@ -44,6 +48,9 @@ public struct ProducerEntry: Equatable, Sendable {
 /// * the same epoch must continue at last sequence + 1 (wrapping after Int32.max), else
 ///   OUT_OF_ORDER_SEQUENCE_NUMBER.
 /// An unknown producer may start at any sequence (its state may have expired).
+/// Transactions (KIP-98): a transactional batch opens the producer's transaction here if none is
+/// open; an end marker (`recordMarker`) closes it; while one is open, a non-transactional batch of
+/// the same producer epoch is refused with INVALID_TXN_STATE, as Kafka does.
 public struct ProducerStateTable: Sendable, Equatable {
     public static let batchesKept = 5
 
@@ -57,9 +64,15 @@ public struct ProducerStateTable: Sendable, Equatable {
         case reject(KafkaError, String)
     }
 
-    public func check(producerId: Int64, epoch: Int16, firstSequence: Int32, lastSequence: Int32) -> Verdict {
+    public func check(
+        producerId: Int64, epoch: Int16, firstSequence: Int32, lastSequence: Int32, isTransactional: Bool = false
+    ) -> Verdict {
         guard producerId >= 0 else { return .append }
         guard let entry = entries[producerId] else { return .append }
+        if !isTransactional && epoch == entry.epoch && entry.currentTxnFirstOffset >= 0 {
+            return .reject(.invalidTxnState,
+                           "Expected a transactional write from producer \(producerId): it has an open transaction")
+        }
         if epoch < entry.epoch {
             return .reject(.invalidProducerEpoch,
                            "Producer \(producerId)'s epoch \(epoch) is older than the current epoch \(entry.epoch)")
@@ -88,8 +101,11 @@ public struct ProducerStateTable: Sendable, Equatable {
         next == last &+ 1 || (next == 0 && last == Int32.max)
     }
 
-    /// Records an appended (or replayed) batch.
-    public mutating func record(producerId: Int64, epoch: Int16, batch: ProducerBatchInfo, now: Int64) {
+    /// Records an appended (or replayed) batch; a transactional one opens the producer's
+    /// transaction at its first offset unless one is open.
+    public mutating func record(
+        producerId: Int64, epoch: Int16, batch: ProducerBatchInfo, now: Int64, isTransactional: Bool = false
+    ) {
         precondition(producerId >= 0, "only idempotent batches carry producer state")
         var entry = entries[producerId]
             ?? ProducerEntry(producerId: producerId, epoch: epoch, batches: [], lastTimestamp: now)
@@ -100,13 +116,46 @@ public struct ProducerStateTable: Sendable, Equatable {
         entry.batches.append(batch)
         if entry.batches.count > Self.batchesKept { entry.batches.removeFirst(entry.batches.count - Self.batchesKept) }
         entry.lastTimestamp = max(now, batch.maxTimestamp)
+        if isTransactional && entry.currentTxnFirstOffset < 0 { entry.currentTxnFirstOffset = batch.firstOffset }
+        entries[producerId] = entry
+    }
+
+    /// Whether an end marker from this producer epoch and coordinator epoch may be written, as
+    /// Kafka checks it: an older producer epoch → INVALID_PRODUCER_EPOCH; an older coordinator
+    /// epoch than the last marker's → TRANSACTION_COORDINATOR_FENCED. A newer producer epoch is
+    /// accepted (the coordinator bumped it, KIP-890).
+    public func checkMarker(producerId: Int64, epoch: Int16, coordinatorEpoch: Int32) -> (KafkaError, String)? {
+        guard let entry = entries[producerId] else { return nil }
+        if epoch < entry.epoch {
+            return (.invalidProducerEpoch,
+                    "Producer \(producerId)'s epoch \(epoch) is older than the current epoch \(entry.epoch)")
+        }
+        if coordinatorEpoch < entry.coordinatorEpoch {
+            return (.transactionCoordinatorFenced,
+                    "Coordinator epoch \(coordinatorEpoch) is older than \(entry.coordinatorEpoch) for producer \(producerId)")
+        }
+        return nil
+    }
+
+    /// Records an appended (or replayed) end marker: the producer's transaction is closed.
+    public mutating func recordMarker(producerId: Int64, epoch: Int16, coordinatorEpoch: Int32, now: Int64) {
+        var entry = entries[producerId]
+            ?? ProducerEntry(producerId: producerId, epoch: epoch, batches: [], lastTimestamp: now)
+        if epoch != entry.epoch {
+            entry.epoch = epoch
+            entry.batches.removeAll()
+        }
+        entry.coordinatorEpoch = coordinatorEpoch
+        entry.currentTxnFirstOffset = -1
+        entry.lastTimestamp = max(entry.lastTimestamp, now)
         entries[producerId] = entry
     }
 
     /// Forgets producers idle for longer than `expirationMs` (producer.id.expiration.ms).
     public mutating func expire(now: Int64, expirationMs: Int64) -> Int {
         let before = entries.count
-        entries = entries.filter { now - $0.value.lastTimestamp <= expirationMs }
+        // A producer with an open transaction stays (Kafka does not expire those either).
+        entries = entries.filter { now - $0.value.lastTimestamp <= expirationMs || $0.value.currentTxnFirstOffset >= 0 }
         return before - entries.count
     }
 
@@ -115,6 +164,7 @@ public struct ProducerStateTable: Sendable, Equatable {
     public mutating func truncate(to offset: Int64) {
         for (id, var entry) in entries {
             entry.batches.removeAll { $0.lastOffset >= offset }
+            if entry.currentTxnFirstOffset >= offset { entry.currentTxnFirstOffset = -1 }
             entries[id] = entry.batches.isEmpty ? nil : entry
         }
     }
