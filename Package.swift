@@ -51,6 +51,9 @@ let package = Package(
         // Pure KRaft state machine (roles, epochs, pre-vote, fetch-based replication, snapshots):
         // events and `now` in, effects out.
         .target(name: "Raft", exclude: ["README.md"], swiftSettings: strict),
+        // The Raft core's I/O edge: its messages on Kafka's wire (quorum RPCs, record batches) and its
+        // durable state (quorum-state file, the __cluster_metadata-0 log, snapshot checkpoints).
+        .target(name: "Quorum", dependencies: ["Raft", "KafkaProtocol", "LogStore"], swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // A small blocking HTTP/1.1 server (schema registry, metrics) with a transport seam for TLS.
         .target(name: "HTTPServer", exclude: ["README.md"], swiftSettings: strict),
@@ -70,6 +73,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "SecurityTests", dependencies: ["Security"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
+        .testTarget(name: "QuorumTests", dependencies: ["Quorum", "Raft", "KafkaProtocol", "LogStore"], swiftSettings: strict),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient", "Properties", "Security", "TLS", "SchemaRegistry", "HTTPServer", "Compression"], swiftSettings: strict),
     ]
 )
