@@ -2,9 +2,13 @@
 // `__cluster_metadata` partition 0; Fetch v13+ names it by its fixed topic id. The core's structs
 // hold one partition entry; these functions add the topic/partition nesting and take it off again.
 //
-// Vote v2's PreVote flag (KIP-996) is newer than the reference specs, so Vote goes out as v1 and
-// the flag travels beside the message: the transport keeps it with the request it sent, as it
-// keeps the correlation id, and hands it back when decoding (a pre-vote answer echoes it).
+// Some of what the core's structs hold is not on the wire; the transport keeps it beside each
+// outstanding request (as it keeps the correlation id) and hands it back when decoding the answer:
+// - Vote v2's PreVote flag (KIP-996) is newer than the reference specs, so Vote goes out as v1;
+//   the flag of a request and of its answer (which echoes it) travels beside the message.
+// - An answer to a valid fetch with no new records has empty Records, which name no offset; the
+//   core expects an empty slice at the fetch offset, so the request's offset supplies it. Records
+//   that do not start at the fetch offset are refused here rather than handed to the core.
 public import KafkaProtocol
 public import Raft
 
@@ -31,6 +35,26 @@ public struct QuorumFrame: Hashable, Sendable {
     public var version: Int16
     public var isRequest: Bool
     public var body: [UInt8]
+}
+
+/// What a transport keeps about a request it sent, to decode the answer.
+public struct OutstandingRequest: Hashable, Sendable {
+    public var preVote: Bool
+    public var fetchOffset: Int64?
+
+    public init(preVote: Bool = false, fetchOffset: Int64? = nil) {
+        self.preVote = preVote
+        self.fetchOffset = fetchOffset
+    }
+
+    /// What to keep for `request` (a request message; other messages keep nothing).
+    public init(_ request: RaftMessage) {
+        switch request {
+        case .voteRequest(let vote): self.init(preVote: vote.preVote)
+        case .fetchRequest(let fetch): self.init(fetchOffset: fetch.fetchOffset)
+        default: self.init()
+        }
+    }
 }
 
 public enum QuorumWire {
@@ -250,17 +274,29 @@ public enum QuorumWire {
         return message
     }
 
-    public static func raft(_ message: KafkaProtocol.FetchResponse, version: Int16) throws(QuorumWireError) -> Raft.FetchResponse {
+    /// `fetchOffset` is the offset the answered fetch asked for (nil: unknown, and an empty
+    /// Records field then decodes as no records at all).
+    public static func raft(_ message: KafkaProtocol.FetchResponse, version: Int16,
+                            fetchOffset: Int64?) throws(QuorumWireError) -> Raft.FetchResponse {
         let partition = try metadataPartition(message.responses, "FetchResponse", version >= 13 ? \.topicId.description : \.topic,
                                               \.partitions, \.partitionIndex, topicKey: version >= 13 ? topicId.description : topicName)
-        let records: Raft.RecordSlice?
+        var records: Raft.RecordSlice?
         do { records = try QuorumRecords.slice(from: partition.records ?? [], allowPartialTail: true) } catch {
             throw .records(error)
         }
         let diverging = partition.divergingEpoch
         let snapshot = partition.snapshotId
+        let errorCode = message.errorCode != 0 ? message.errorCode : partition.errorCode
+        if let fetchOffset {
+            if let slice = records, slice.baseOffset != fetchOffset {
+                throw .decode("FetchResponse records start at \(slice.baseOffset), the fetch asked for \(fetchOffset)")
+            }
+            if records == nil && errorCode == 0 && diverging.epoch < 0 && snapshot.epoch < 0 {
+                records = Raft.RecordSlice(baseOffset: fetchOffset, entries: [])
+            }
+        }
         return Raft.FetchResponse(
-            errorCode: message.errorCode != 0 ? message.errorCode : partition.errorCode,
+            errorCode: errorCode,
             highWatermark: partition.highWatermark, logStartOffset: partition.logStartOffset,
             divergingEpoch: diverging.epoch >= 0 && diverging.endOffset >= 0
                 ? OffsetAndEpoch(offset: diverging.endOffset, epoch: diverging.epoch) : nil,
@@ -397,10 +433,12 @@ public enum QuorumWire {
         }
     }
 
-    /// Decodes a body `encode` (or a Kafka controller) produced. `preVote` is the flag the
-    /// transport kept beside a Vote request (see the file comment); other messages ignore it.
-    public static func decode(_ frame: QuorumFrame, preVote: Bool = false) throws(QuorumWireError) -> RaftMessage {
+    /// Decodes a body `encode` (or a Kafka controller) produced. For a request, `request` says
+    /// whether a Vote is a pre-vote; for an answer, it is what was kept of the request it answers
+    /// (see the file comment).
+    public static func decode(_ frame: QuorumFrame, request: OutstandingRequest = OutstandingRequest()) throws(QuorumWireError) -> RaftMessage {
         let v = frame.version
+        let preVote = request.preVote
         switch (frame.apiKey, frame.isRequest) {
         case (KafkaProtocol.VoteRequest.apiKey, true):
             return .voteRequest(try raft(try body(KafkaProtocol.VoteRequest.self, frame), preVote: preVote))
@@ -417,7 +455,8 @@ public enum QuorumWire {
         case (KafkaProtocol.FetchRequest.apiKey, true):
             return .fetchRequest(try raft(try body(KafkaProtocol.FetchRequest.self, frame), version: v))
         case (KafkaProtocol.FetchResponse.apiKey, false):
-            return .fetchResponse(try raft(try body(KafkaProtocol.FetchResponse.self, frame), version: v))
+            return .fetchResponse(try raft(try body(KafkaProtocol.FetchResponse.self, frame), version: v,
+                                           fetchOffset: request.fetchOffset))
         case (KafkaProtocol.FetchSnapshotRequest.apiKey, true):
             return .fetchSnapshotRequest(try raft(try body(KafkaProtocol.FetchSnapshotRequest.self, frame)))
         case (KafkaProtocol.FetchSnapshotResponse.apiKey, false):

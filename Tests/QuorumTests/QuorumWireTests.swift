@@ -55,12 +55,13 @@ import Quorum
 
     @Test(arguments: messages)
     func roundTripThroughBytes(_ message: RaftMessage) throws {
-        var preVote = false
-        if case .voteRequest(let request) = message { preVote = request.preVote }
-        if case .voteResponse(let response) = message { preVote = response.preVote }
+        var kept = OutstandingRequest()
+        if case .voteRequest(let request) = message { kept.preVote = request.preVote }
+        if case .voteResponse(let response) = message { kept.preVote = response.preVote }
+        if case .fetchResponse(let response) = message { kept.fetchOffset = response.records?.baseOffset }
         let frame = QuorumWire.encode(message)
         #expect(!frame.body.isEmpty)
-        let decoded = try QuorumWire.decode(frame, preVote: preVote)
+        let decoded = try QuorumWire.decode(frame, request: kept)
         #expect(decoded == message)
     }
 
@@ -98,6 +99,24 @@ import Quorum
         let decoded = try KafkaProtocol.DescribeQuorumResponse(from: &reader, version: QuorumWire.describeQuorumVersion)
         #expect(try QuorumWire.raft(decoded) == described)
         #expect(QuorumWire.describeQuorumRequest().topics[0].partitions.map(\.partitionIndex) == [0])
+    }
+
+    @Test func fetchAnswersAreCheckedAgainstTheFetchOffset() throws {
+        let nothingNew = RaftMessage.fetchResponse(Raft.FetchResponse(
+            errorCode: 0, highWatermark: 130, logStartOffset: 0, divergingEpoch: nil, currentLeader: Self.leader,
+            snapshotId: nil, records: RecordSlice(baseOffset: 130, entries: [])))
+        // Empty Records name no offset: the kept fetch offset restores the empty slice the core expects.
+        #expect(try QuorumWire.decode(QuorumWire.encode(nothingNew), request: OutstandingRequest(fetchOffset: 130)) == nothingNew)
+        let fetched = RaftMessage.fetchResponse(Raft.FetchResponse(
+            errorCode: 0, highWatermark: 130, logStartOffset: 0, divergingEpoch: nil, currentLeader: Self.leader,
+            snapshotId: nil, records: RecordSlice(baseOffset: 120, entries: Self.entries)))
+        #expect(throws: QuorumWireError.self) {
+            try QuorumWire.decode(QuorumWire.encode(fetched), request: OutstandingRequest(fetchOffset: 121))
+        }
+        let request = RaftMessage.fetchRequest(Raft.FetchRequest(clusterId: nil, replicaId: 2, maxWaitMs: 0, currentLeaderEpoch: 1,
+                                                                 fetchOffset: 77, lastFetchedEpoch: 1, logStartOffset: 0,
+                                                                 partitionMaxBytes: 1))
+        #expect(OutstandingRequest(request) == OutstandingRequest(fetchOffset: 77))
     }
 
     @Test func entriesBecomeOneBatchPerEpochAndKind() throws {

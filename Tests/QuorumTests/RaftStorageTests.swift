@@ -50,6 +50,7 @@ func makeTemporaryDirectory() -> String {
 
     @Test func crashLosingTheUnflushedTailRecoversTheFlushedPrefix() throws {
         let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let flushedSize = try writeFlushedAndUnflushed(directory)
         #expect(truncate(segmentPath(directory), off_t(flushedSize)) == 0)
         let (_, recovered) = try RaftStorage.open(directory: directory, now: 10)
@@ -58,6 +59,7 @@ func makeTemporaryDirectory() -> String {
 
     @Test func crashTearingTheTailBatchRecoversTheFlushedPrefix() throws {
         let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let flushedSize = try writeFlushedAndUnflushed(directory)
         let fullSize = try fileSize(segmentPath(directory))
         #expect(fullSize > flushedSize + 40)
@@ -69,6 +71,7 @@ func makeTemporaryDirectory() -> String {
             let copy = makeTemporaryDirectory()
             try FileManager.default.removeItem(atPath: copy)
             try FileManager.default.copyItem(atPath: directory, toPath: copy)
+            defer { try? FileManager.default.removeItem(atPath: copy) }
             #expect(truncate(segmentPath(copy), off_t(cut)) == 0)
             let (_, recovered) = try RaftStorage.open(directory: copy, now: 10)
             #expect(recovered.log == RaftLog(entries: expected), "cut at \(cut)")
@@ -77,6 +80,7 @@ func makeTemporaryDirectory() -> String {
 
     @Test func pageCacheSurvivingAProcessCrashKeepsEverything() throws {
         let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         _ = try writeFlushedAndUnflushed(directory)
         let (_, recovered) = try RaftStorage.open(directory: directory, now: 10)
         #expect(recovered.log == RaftLog(entries: Self.flushedPrefix + Self.unflushedTail))
@@ -85,6 +89,7 @@ func makeTemporaryDirectory() -> String {
 
     @Test func quorumStateSurvivesAndIsKafkasJSON() throws {
         let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let (storage, recovered) = try RaftStorage.open(directory: directory, now: 0)
         #expect(recovered.quorumState == QuorumStateData())
         let state = QuorumStateData(leaderId: -1, leaderEpoch: 6, votedId: 3)
@@ -102,6 +107,7 @@ func makeTemporaryDirectory() -> String {
 
     @Test func truncationInsideABatchKeepsTheEntriesBelow() throws {
         let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let (storage, _) = try RaftStorage.open(directory: directory, now: 0)
         let entries = Self.data(3, 10)
         _ = try storage.execute(.appendToLog(RecordSlice(baseOffset: 0, entries: entries)), now: 1)
@@ -117,6 +123,7 @@ func makeTemporaryDirectory() -> String {
 
     @Test func snapshotsAreWholeOrIgnoredAndTheLogBelowThemGoes() throws {
         let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         var config = RaftStorage.logConfig
         config.segmentBytes = 1024
         let (storage, _) = try RaftStorage.open(directory: directory, now: 0, logConfig: config)
@@ -164,6 +171,7 @@ func makeTemporaryDirectory() -> String {
 
     @Test func installedSnapshotRestartsTheLogAtItsEnd() throws {
         let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let (storage, _) = try RaftStorage.open(directory: directory, now: 0)
         _ = try storage.execute(.appendToLog(RecordSlice(baseOffset: 0, entries: Self.data(1, 5))), now: 1)
         let id = SnapshotID(endOffset: 300, epoch: 4)
