@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Raft", exclude: ["README.md"], swiftSettings: strict),
         // The Raft core's I/O edge: its messages on Kafka's wire (quorum RPCs, record batches) and its
         // durable state (quorum-state file, the __cluster_metadata-0 log, snapshot checkpoints).
-        .target(name: "Quorum", dependencies: ["Raft", "KafkaProtocol", "LogStore"], swiftSettings: strict),
+        .target(name: "Quorum", dependencies: ["Raft", "KafkaProtocol", "LogStore"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // A small blocking HTTP/1.1 server (schema registry, metrics) with a transport seam for TLS.
         .target(name: "HTTPServer", exclude: ["README.md"], swiftSettings: strict),
