@@ -55,7 +55,7 @@ final class WireCluster {
     func start(_ id: ReplicaID) throws {
         let (storage, recovered) = try RaftStorage.open(directory: directories[id]!, now: now)
         storages[id] = storage
-        applied[id] = []
+        applied[id] = recovered.snapshot.map { Self.decodeState($0.data) } ?? []
         nodes[id] = RaftNode(id: id, voters: voters, config: config, clusterId: "wire-cluster",
                              seed: UInt64(id) &* 0x9E37 &+ UInt64(now), recovered: recovered, now: now)
     }
@@ -89,6 +89,9 @@ final class WireCluster {
                                   correlationId: envelope.correlationId, frame: frame, kept: kept))
         case .commit(let slice, _):
             for entry in slice.entries { if case .data(let payload) = entry.content { applied[id, default: []].append(payload) } }
+        case .installSnapshot(_, let data):
+            applied[id] = Self.decodeState(data)
+            _ = try storages[id]?.execute(effect, now: now)
         default:
             guard let storage = storages[id] else { return }
             for event in try storage.execute(effect, now: now) { try handle(id, event) }
@@ -128,6 +131,35 @@ final class WireCluster {
             try advance(10)
         }
         return condition()
+    }
+
+    /// The state machine's snapshot: its applied payloads, each length-prefixed.
+    static func encodeState(_ payloads: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = []
+        for payload in payloads { out += [UInt8(payload.count)] + payload }
+        return out
+    }
+
+    static func decodeState(_ bytes: [UInt8]) -> [[UInt8]] {
+        var payloads: [[UInt8]] = []
+        var index = 0
+        while index < bytes.count {
+            let count = Int(bytes[index])
+            payloads.append(Array(bytes[(index + 1)..<(index + 1 + count)]))
+            index += 1 + count
+        }
+        return payloads
+    }
+
+    /// The state machine of `id` snapshots what it applied: written durably first, then the core
+    /// hears of it (which lets it drop the log below).
+    func takeSnapshot(_ id: ReplicaID) throws -> SnapshotID {
+        let node = nodes[id]!
+        let snapshotId = node.snapshotID(endingAt: node.appliedOffset)
+        let data = Self.encodeState(applied[id]!)
+        try storages[id]!.writeSnapshot(snapshotId, data: data)
+        try handle(id, .snapshotTaken(snapshotId, data: data))
+        return snapshotId
     }
 
     func propose(_ payloads: [[UInt8]]) throws {
@@ -172,5 +204,43 @@ final class WireCluster {
         // What is on the follower's disk is the leader's log.
         let followerEntries = try cluster.storages[follower]!.readEntries(from: 0)
         #expect(followerEntries == cluster.nodes[leaderNow]!.log.entries)
+    }
+
+    @Test func aFollowerBehindTheLeadersSnapshotFetchesItOverTheWire() throws {
+        let cluster = try WireCluster()
+        #expect(try cluster.run(until: 10_000) { cluster.leader != nil }, "no leader elected")
+        let leader = try #require(cluster.leader)
+        let follower = try #require(cluster.voters.first { $0 != leader })
+        let first = (0..<40).map(Self.payload)
+        try cluster.propose(first)
+        #expect(try cluster.run(until: 10_000) { cluster.voters.allSatisfy { cluster.applied[$0] == first } })
+
+        try cluster.stop(follower)
+        let second = (40..<90).map(Self.payload)
+        try cluster.propose(second)
+        #expect(try cluster.run(until: 10_000) { cluster.applied[leader] == first + second })
+        let snapshot = try cluster.takeSnapshot(leader)
+        #expect(cluster.nodes[leader]!.log.startOffset == snapshot.endOffset)
+        #expect(cluster.storages[leader]!.log.logStartOffset == snapshot.endOffset, "the leader's log below the snapshot is gone")
+        let third = (90..<95).map(Self.payload)
+        try cluster.propose(third)
+
+        // The follower's log ends below the leader's log start: it must take the snapshot.
+        try cluster.start(follower)
+        #expect(cluster.nodes[follower]!.log.endOffset < snapshot.endOffset)
+        #expect(try cluster.run(until: 10_000) { cluster.applied[follower] == first + second + third },
+                "the follower applies snapshot + the rest: \(cluster.applied[follower]?.count ?? -1)")
+        #expect(cluster.nodes[follower]!.snapshot?.id == snapshot)
+        let directory = cluster.directories[follower]!
+        #expect(FileManager.default.fileExists(atPath: directory + "/" + snapshot.fileName))
+
+        // And it comes back from its directory with that snapshot and the log after it.
+        try cluster.stop(follower)
+        let (storage, recovered) = try RaftStorage.open(directory: directory, now: cluster.now)
+        #expect(recovered.snapshot?.id == snapshot)
+        #expect(recovered.log.startOffset == snapshot.endOffset)
+        #expect(recovered.log.entries == Array(cluster.nodes[leader]!.log.entries.suffix(recovered.log.entries.count)))
+        #expect(recovered.log.endOffset == cluster.nodes[leader]!.log.endOffset)
+        try storage.close()
     }
 }
