@@ -90,7 +90,9 @@ public final class RaftStorage {
     }
 
     /// Carries out one effect of `RaftNode.handle`; returns the events to hand back to the node.
-    /// Effects that are not about storage are ignored.
+    /// Effects that are not about storage are ignored. A thrown error means the disk did not do
+    /// what the core already counts on: the node must stop (as a Kafka controller halts on a
+    /// storage error) and restart from `open`, which trusts only what is on disk.
     public func execute(_ effect: RaftEffect, now: Int64) throws -> [RaftEvent] {
         clock = now
         switch effect {

@@ -105,6 +105,16 @@ func makeTemporaryDirectory() -> String {
         #expect(throws: QuorumStorageError.self) { try QuorumStateFile.decode(Array("[1]".utf8), path: "q") }
     }
 
+    @Test func anUnreadableQuorumStateStopsOpenWithItsPath() throws {
+        let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/quorum-state"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(#"{"leaderId":1,"data_version":7}"#.utf8)))
+        #expect(throws: QuorumStorageError(path: path, reason: "unsupported data_version 7")) {
+            _ = try RaftStorage.open(directory: directory, now: 0)
+        }
+    }
+
     @Test func truncationInsideABatchKeepsTheEntriesBelow() throws {
         let directory = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
