@@ -55,6 +55,9 @@ let package = Package(
         // appends' outcomes, marker acknowledgements and `now` in, effects out.
         .target(name: "TransactionCoordinator", dependencies: ["KafkaProtocol"], exclude: ["README.md"],
                 swiftSettings: strict),
+        // The Raft core's I/O edge: its messages on Kafka's wire (quorum RPCs, record batches) and its
+        // durable state (quorum-state file, the __cluster_metadata-0 log, snapshot checkpoints).
+        .target(name: "Quorum", dependencies: ["Raft", "KafkaProtocol", "LogStore"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "SchemaRegistry", exclude: ["README.md"], swiftSettings: strict),
         // A small blocking HTTP/1.1 server (schema registry, metrics) with a transport seam for TLS.
         .target(name: "HTTPServer", exclude: ["README.md"], swiftSettings: strict),
@@ -76,6 +79,7 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
         .testTarget(name: "TransactionCoordinatorTests", dependencies: ["TransactionCoordinator", "KafkaProtocol"],
                     swiftSettings: strict),
+        .testTarget(name: "QuorumTests", dependencies: ["Quorum", "Raft", "KafkaProtocol", "LogStore"], swiftSettings: strict),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaClient", "Properties", "Security", "TLS", "SchemaRegistry", "HTTPServer", "Compression"], swiftSettings: strict),
     ]
 )

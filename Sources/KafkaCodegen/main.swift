@@ -58,6 +58,13 @@ let generatedMessages: [String] = [
     "DescribeTransactionsRequest", "DescribeTransactionsResponse",
     "ListTransactionsRequest", "ListTransactionsResponse",
     "ConsumerProtocolSubscription", "ConsumerProtocolAssignment",
+    // KRaft's quorum RPCs and the control records of the metadata log and its snapshots.
+    "VoteRequest", "VoteResponse",
+    "BeginQuorumEpochRequest", "BeginQuorumEpochResponse",
+    "EndQuorumEpochRequest", "EndQuorumEpochResponse",
+    "DescribeQuorumRequest", "DescribeQuorumResponse",
+    "FetchSnapshotRequest", "FetchSnapshotResponse",
+    "LeaderChangeMessage", "SnapshotHeaderRecord", "SnapshotFooterRecord",
 ]
 
 // MARK: - Spec model

@@ -621,7 +621,7 @@ final class LogCore {
     }
 
     /// Drops all data and restarts the log, empty, at `offset` (Kafka's truncateFullyAndStartAt).
-    private func truncateFully(startAt offset: Int64) throws(LogStoreError) {
+    func truncateFully(startAt offset: Int64) throws(LogStoreError) {
         let doomed = segments
         segments = []
         for segment in doomed { try scheduleDeletion(segment) }

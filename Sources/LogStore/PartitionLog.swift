@@ -182,6 +182,16 @@ public final class PartitionLog: Sendable {
         try core.withLock { core throws(LogStoreError) in try core.truncate(to: offset) }
     }
 
+    /// Drops every batch and restarts the log, empty, at `offset` (Kafka's truncateFullyAndStartAt:
+    /// a replica that installs a snapshot ending there).
+    public func truncateFullyAndStart(at offset: Int64) throws(LogStoreError) {
+        try core.withLock { core throws(LogStoreError) in
+            if core.closed { throw .closed }
+            precondition(offset >= 0, "restart at a negative offset")
+            try core.truncateFully(startAt: offset)
+        }
+    }
+
     /// Replaces the configuration (validated first); takes effect from the next append/roll check.
     public func updateConfig(_ config: LogConfig) throws(LogStoreError) {
         try core.withLock { core throws(LogStoreError) in try core.updateConfig(config) }

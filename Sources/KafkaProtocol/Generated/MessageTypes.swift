@@ -47,6 +47,11 @@ public enum GeneratedMessages {
         case 49: return AlterClientQuotasRequest.self
         case 50: return DescribeUserScramCredentialsRequest.self
         case 51: return AlterUserScramCredentialsRequest.self
+        case 52: return VoteRequest.self
+        case 53: return BeginQuorumEpochRequest.self
+        case 54: return EndQuorumEpochRequest.self
+        case 55: return DescribeQuorumRequest.self
+        case 59: return FetchSnapshotRequest.self
         case 60: return DescribeClusterRequest.self
         case 61: return DescribeProducersRequest.self
         case 65: return DescribeTransactionsRequest.self
@@ -98,6 +103,11 @@ public enum GeneratedMessages {
         case 49: return AlterClientQuotasResponse.self
         case 50: return DescribeUserScramCredentialsResponse.self
         case 51: return AlterUserScramCredentialsResponse.self
+        case 52: return VoteResponse.self
+        case 53: return BeginQuorumEpochResponse.self
+        case 54: return EndQuorumEpochResponse.self
+        case 55: return DescribeQuorumResponse.self
+        case 59: return FetchSnapshotResponse.self
         case 60: return DescribeClusterResponse.self
         case 61: return DescribeProducersResponse.self
         case 65: return DescribeTransactionsResponse.self
@@ -107,5 +117,5 @@ public enum GeneratedMessages {
     }
 
     /// Every API key with a generated request type, ascending.
-    public static let requestApiKeys: [Int16] = [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 35, 36, 37, 42, 44, 47, 48, 49, 50, 51, 60, 61, 65, 66]
+    public static let requestApiKeys: [Int16] = [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 35, 36, 37, 42, 44, 47, 48, 49, 50, 51, 52, 53, 54, 55, 59, 60, 61, 65, 66]
 }

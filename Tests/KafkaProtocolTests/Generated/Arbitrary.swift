@@ -2736,6 +2736,576 @@ extension ConsumerProtocolAssignment.TopicPartition: Arbitrary {
     }
 }
 
+extension VoteRequest: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.clusterId = g.oneIn(5) ? nil : g.string()
+        if version >= 1 { x.voterId = g.integer() }
+        x.topics = g.array { g in VoteRequest.TopicData.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension VoteRequest.TopicData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.topicName = g.string()
+        x.partitions = g.array { g in VoteRequest.PartitionData.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension VoteRequest.PartitionData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.partitionIndex = g.integer()
+        x.candidateEpoch = g.integer()
+        x.candidateId = g.integer()
+        if version >= 1 { x.candidateDirectoryId = g.uuid() }
+        if version >= 1 { x.voterDirectoryId = g.uuid() }
+        x.lastOffsetEpoch = g.integer()
+        x.lastOffset = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension VoteResponse: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.errorCode = g.integer()
+        x.topics = g.array { g in VoteResponse.TopicData.arbitrary(&g, version: version) }
+        if version >= 1 && version >= 1 && flexible && g.bool() { x.nodeEndpoints = g.array { g in VoteResponse.NodeEndpoint.arbitrary(&g, version: version) } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension VoteResponse.TopicData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.topicName = g.string()
+        x.partitions = g.array { g in VoteResponse.PartitionData.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension VoteResponse.PartitionData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.partitionIndex = g.integer()
+        x.errorCode = g.integer()
+        x.leaderId = g.integer()
+        x.leaderEpoch = g.integer()
+        x.voteGranted = g.bool()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension VoteResponse.NodeEndpoint: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        if version >= 1 { x.nodeId = g.integer() }
+        if version >= 1 { x.host = g.string() }
+        if version >= 1 { x.port = g.integer() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension BeginQuorumEpochRequest: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        x.clusterId = g.oneIn(5) ? nil : g.string()
+        if version >= 1 { x.voterId = g.integer() }
+        x.topics = g.array { g in BeginQuorumEpochRequest.TopicData.arbitrary(&g, version: version) }
+        if version >= 1 { x.leaderEndpoints = g.array { g in BeginQuorumEpochRequest.LeaderEndpoint.arbitrary(&g, version: version) } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension BeginQuorumEpochRequest.TopicData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        x.topicName = g.string()
+        x.partitions = g.array { g in BeginQuorumEpochRequest.PartitionData.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension BeginQuorumEpochRequest.PartitionData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        x.partitionIndex = g.integer()
+        if version >= 1 { x.voterDirectoryId = g.uuid() }
+        x.leaderId = g.integer()
+        x.leaderEpoch = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension BeginQuorumEpochRequest.LeaderEndpoint: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        if version >= 1 { x.name = g.string() }
+        if version >= 1 { x.host = g.string() }
+        if version >= 1 { x.port = g.integer() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension BeginQuorumEpochResponse: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        x.errorCode = g.integer()
+        x.topics = g.array { g in BeginQuorumEpochResponse.TopicData.arbitrary(&g, version: version) }
+        if version >= 1 && version >= 1 && flexible && g.bool() { x.nodeEndpoints = g.array { g in BeginQuorumEpochResponse.NodeEndpoint.arbitrary(&g, version: version) } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension BeginQuorumEpochResponse.TopicData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        x.topicName = g.string()
+        x.partitions = g.array { g in BeginQuorumEpochResponse.PartitionData.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension BeginQuorumEpochResponse.PartitionData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        x.partitionIndex = g.integer()
+        x.errorCode = g.integer()
+        x.leaderId = g.integer()
+        x.leaderEpoch = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension BeginQuorumEpochResponse.NodeEndpoint: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        if version >= 1 { x.nodeId = g.integer() }
+        if version >= 1 { x.host = g.string() }
+        if version >= 1 { x.port = g.integer() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension EndQuorumEpochRequest: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        x.clusterId = g.oneIn(5) ? nil : g.string()
+        x.topics = g.array { g in EndQuorumEpochRequest.TopicData.arbitrary(&g, version: version) }
+        if version >= 1 { x.leaderEndpoints = g.array { g in EndQuorumEpochRequest.LeaderEndpoint.arbitrary(&g, version: version) } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension EndQuorumEpochRequest.TopicData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        x.topicName = g.string()
+        x.partitions = g.array { g in EndQuorumEpochRequest.PartitionData.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension EndQuorumEpochRequest.PartitionData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        x.partitionIndex = g.integer()
+        x.leaderId = g.integer()
+        x.leaderEpoch = g.integer()
+        if version <= 0 { x.preferredSuccessors = g.array { g in g.integer() } }
+        if version >= 1 { x.preferredCandidates = g.array { g in EndQuorumEpochRequest.ReplicaInfo.arbitrary(&g, version: version) } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension EndQuorumEpochRequest.ReplicaInfo: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        if version >= 1 { x.candidateId = g.integer() }
+        if version >= 1 { x.candidateDirectoryId = g.uuid() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension EndQuorumEpochRequest.LeaderEndpoint: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        if version >= 1 { x.name = g.string() }
+        if version >= 1 { x.host = g.string() }
+        if version >= 1 { x.port = g.integer() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension EndQuorumEpochResponse: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        x.errorCode = g.integer()
+        x.topics = g.array { g in EndQuorumEpochResponse.TopicData.arbitrary(&g, version: version) }
+        if version >= 1 && version >= 1 && flexible && g.bool() { x.nodeEndpoints = g.array { g in EndQuorumEpochResponse.NodeEndpoint.arbitrary(&g, version: version) } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension EndQuorumEpochResponse.TopicData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        x.topicName = g.string()
+        x.partitions = g.array { g in EndQuorumEpochResponse.PartitionData.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension EndQuorumEpochResponse.PartitionData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        x.partitionIndex = g.integer()
+        x.errorCode = g.integer()
+        x.leaderId = g.integer()
+        x.leaderEpoch = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension EndQuorumEpochResponse.NodeEndpoint: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 1
+        if version >= 1 { x.nodeId = g.integer() }
+        if version >= 1 { x.host = g.string() }
+        if version >= 1 { x.port = g.integer() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension DescribeQuorumRequest: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.topics = g.array { g in DescribeQuorumRequest.TopicData.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension DescribeQuorumRequest.TopicData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.topicName = g.string()
+        x.partitions = g.array { g in DescribeQuorumRequest.PartitionData.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension DescribeQuorumRequest.PartitionData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.partitionIndex = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension DescribeQuorumResponse: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.errorCode = g.integer()
+        if version >= 2 { x.errorMessage = g.oneIn(5) ? nil : g.string() }
+        x.topics = g.array { g in DescribeQuorumResponse.TopicData.arbitrary(&g, version: version) }
+        if version >= 2 { x.nodes = g.array { g in DescribeQuorumResponse.Node.arbitrary(&g, version: version) } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension DescribeQuorumResponse.TopicData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.topicName = g.string()
+        x.partitions = g.array { g in DescribeQuorumResponse.PartitionData.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension DescribeQuorumResponse.PartitionData: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.partitionIndex = g.integer()
+        x.errorCode = g.integer()
+        if version >= 2 { x.errorMessage = g.oneIn(5) ? nil : g.string() }
+        x.leaderId = g.integer()
+        x.leaderEpoch = g.integer()
+        x.highWatermark = g.integer()
+        x.currentVoters = g.array { g in DescribeQuorumResponse.ReplicaState.arbitrary(&g, version: version) }
+        x.observers = g.array { g in DescribeQuorumResponse.ReplicaState.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension DescribeQuorumResponse.Node: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        if version >= 2 { x.nodeId = g.integer() }
+        if version >= 2 { x.listeners = g.array { g in DescribeQuorumResponse.Listener.arbitrary(&g, version: version) } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension DescribeQuorumResponse.Listener: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        if version >= 2 { x.name = g.string() }
+        if version >= 2 { x.host = g.string() }
+        if version >= 2 { x.port = g.integer() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension DescribeQuorumResponse.ReplicaState: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.replicaId = g.integer()
+        if version >= 2 { x.replicaDirectoryId = g.uuid() }
+        x.logEndOffset = g.integer()
+        if version >= 1 { x.lastFetchTimestamp = g.integer() }
+        if version >= 1 { x.lastCaughtUpTimestamp = g.integer() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension FetchSnapshotRequest: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        if flexible && g.bool() { x.clusterId = g.oneIn(5) ? nil : g.string() }
+        x.replicaId = g.integer()
+        x.maxBytes = g.integer()
+        x.topics = g.array { g in FetchSnapshotRequest.TopicSnapshot.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension FetchSnapshotRequest.TopicSnapshot: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.name = g.string()
+        x.partitions = g.array { g in FetchSnapshotRequest.PartitionSnapshot.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension FetchSnapshotRequest.PartitionSnapshot: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.partition = g.integer()
+        x.currentLeaderEpoch = g.integer()
+        x.snapshotId = FetchSnapshotRequest.SnapshotId.arbitrary(&g, version: version)
+        x.position = g.integer()
+        if version >= 1 && version >= 1 && flexible && g.bool() { x.replicaDirectoryId = g.uuid() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension FetchSnapshotRequest.SnapshotId: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.endOffset = g.integer()
+        x.epoch = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension FetchSnapshotResponse: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.throttleTimeMs = g.integer()
+        x.errorCode = g.integer()
+        x.topics = g.array { g in FetchSnapshotResponse.TopicSnapshot.arbitrary(&g, version: version) }
+        if version >= 1 && version >= 1 && flexible && g.bool() { x.nodeEndpoints = g.array { g in FetchSnapshotResponse.NodeEndpoint.arbitrary(&g, version: version) } }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension FetchSnapshotResponse.TopicSnapshot: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.name = g.string()
+        x.partitions = g.array { g in FetchSnapshotResponse.PartitionSnapshot.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension FetchSnapshotResponse.PartitionSnapshot: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.index = g.integer()
+        x.errorCode = g.integer()
+        x.snapshotId = FetchSnapshotResponse.SnapshotId.arbitrary(&g, version: version)
+        if flexible && g.bool() { x.currentLeader = FetchSnapshotResponse.LeaderIdAndEpoch.arbitrary(&g, version: version) }
+        x.size = g.integer()
+        x.position = g.integer()
+        x.unalignedRecords = g.bytes()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension FetchSnapshotResponse.SnapshotId: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.endOffset = g.integer()
+        x.epoch = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension FetchSnapshotResponse.LeaderIdAndEpoch: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.leaderId = g.integer()
+        x.leaderEpoch = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension FetchSnapshotResponse.NodeEndpoint: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        if version >= 1 { x.nodeId = g.integer() }
+        if version >= 1 { x.host = g.string() }
+        if version >= 1 { x.port = g.integer() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension LeaderChangeMessage: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.version = g.integer()
+        x.leaderId = g.integer()
+        x.voters = g.array { g in LeaderChangeMessage.Voter.arbitrary(&g, version: version) }
+        x.grantingVoters = g.array { g in LeaderChangeMessage.Voter.arbitrary(&g, version: version) }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension LeaderChangeMessage.Voter: Arbitrary {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.voterId = g.integer()
+        if version >= 1 { x.voterDirectoryId = g.uuid() }
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension SnapshotHeaderRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.version = g.integer()
+        x.lastContainedLogTimestamp = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
+extension SnapshotFooterRecord: ArbitraryMessage {
+    static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
+        var x = Self()
+        let flexible = version >= 0
+        x.version = g.integer()
+        if flexible { x.unknownTaggedFields = g.unknownTaggedFields() }
+        return x
+    }
+}
+
 extension RegisterBrokerRecord: ArbitraryMessage {
     static func arbitrary(_ g: inout SeededGenerator, version: Int16) -> Self {
         var x = Self()
@@ -3211,6 +3781,19 @@ let generatedRoundTripCases: [RoundTripCase] = [
     RoundTripCase(ListTransactionsResponse.self),
     RoundTripCase(ConsumerProtocolSubscription.self),
     RoundTripCase(ConsumerProtocolAssignment.self),
+    RoundTripCase(VoteRequest.self),
+    RoundTripCase(VoteResponse.self),
+    RoundTripCase(BeginQuorumEpochRequest.self),
+    RoundTripCase(BeginQuorumEpochResponse.self),
+    RoundTripCase(EndQuorumEpochRequest.self),
+    RoundTripCase(EndQuorumEpochResponse.self),
+    RoundTripCase(DescribeQuorumRequest.self),
+    RoundTripCase(DescribeQuorumResponse.self),
+    RoundTripCase(FetchSnapshotRequest.self),
+    RoundTripCase(FetchSnapshotResponse.self),
+    RoundTripCase(LeaderChangeMessage.self),
+    RoundTripCase(SnapshotHeaderRecord.self),
+    RoundTripCase(SnapshotFooterRecord.self),
     RoundTripCase(RegisterBrokerRecord.self),
     RoundTripCase(UnregisterBrokerRecord.self),
     RoundTripCase(TopicRecord.self),
