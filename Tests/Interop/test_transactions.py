@@ -4,12 +4,14 @@ as a transaction coordinator would send them), then read by confluent-kafka cons
 isolation.level=read_committed none of the aborted records appear and nothing at or after an
 open transaction is returned; read_uncommitted sees everything. Survives a kill -9 (the
 .txnindex and the open transaction are rebuilt from the log)."""
+import re
 import time
+import urllib.request
 
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import unique
+from conftest import free_port, unique
 from kafka_wire import (RawConnection, produce_v7, produce_v7_error, record_batch, write_txn_markers_v0,
                         write_txn_markers_v0_error)
 
@@ -60,8 +62,15 @@ def read_values(bootstrap, topic, isolation):
     return out
 
 
+def metric(port, name):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    return float(re.search(rf"^{name} (\S+)$", text, re.M).group(1))
+
+
 def test_read_committed_skips_aborted_records_and_stops_at_open_transactions(fresh_broker):
-    b = fresh_broker()
+    metrics_port = free_port()
+    b = fresh_broker(**{"metrics.listeners": f"http://127.0.0.1:{metrics_port}"})
     topic = unique("txn")
     admin = AdminClient({"bootstrap.servers": b.bootstrap})
     admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(10)
@@ -87,6 +96,8 @@ def test_read_committed_skips_aborted_records_and_stops_at_open_transactions(fre
     assert committed == [b"c1", b"c2", b"k1", b"c3"]
     uncommitted = read_values(b.bootstrap, topic, "read_uncommitted")
     assert uncommitted[-2:] == [b"open", b"c4"]
+    assert metric(metrics_port, "sluice_transactions_ongoing") == 1
+    assert metric(metrics_port, "sluice_last_stable_offset_lag") == 2   # offsets 9 and 10
 
     # A crash: the open transaction and the aborted one are recovered from the log.
     b.kill9()
@@ -96,3 +107,5 @@ def test_read_committed_skips_aborted_records_and_stops_at_open_transactions(fre
     end_transaction(b, topic, 9002, commit=False)
     committed = read_values(b.bootstrap, topic, "read_committed")
     assert committed == [b"c1", b"c2", b"k1", b"c3", b"c4"]
+    assert metric(metrics_port, "sluice_transactions_ongoing") == 0
+    assert metric(metrics_port, "sluice_last_stable_offset_lag") == 0

@@ -163,6 +163,20 @@ public final class ReplicaManager: Sendable {
         }
     }
 
+    /// Open transactions over all partitions, and how far read_committed consumers trail: the sum
+    /// over partitions of high watermark − last stable offset (metrics).
+    func transactionSummary() -> (ongoing: Int, lastStableOffsetLag: Int64) {
+        var ongoing = 0
+        var lag: Int64 = 0
+        for p in partitions.withLock({ Array($0.values) }) {
+            let open = p.log.ongoingTransactions.count
+            guard open > 0 else { continue }
+            ongoing += open
+            lag += max(0, p.log.highWatermark - p.log.lastStableOffset)
+        }
+        return (ongoing, lag)
+    }
+
     func closeAll() {
         let now = SystemClock.nowMs()
         let expiration = resolver.broker.int64("producer.id.expiration.ms")

@@ -99,6 +99,12 @@ extension Broker {
         family("sluice_bytes_out_total", "counter", "Response bytes queued (fetch bodies included).",
                [("", Double(stats.bytesOut.load(ordering: .relaxed)))])
         family("sluice_topics", "gauge", "Topics.", [("", Double(metadata.topics.count))])
+        let transactions = replicas.transactionSummary()
+        family("sluice_transactions_ongoing", "gauge", "Open transactions over all partitions (one per producer and partition).",
+               [("", Double(transactions.ongoing))])
+        family("sluice_last_stable_offset_lag", "gauge",
+               "Sum over partitions of high watermark minus last stable offset: what read_committed consumers cannot read yet.",
+               [("", Double(transactions.lastStableOffsetLag))])
         // Hardening (docs/security.md): connection limits, the authentication deadline, failed logins.
         let refusals = connectionAdmission.refusals
         family("sluice_connections_refused_total", "counter",
