@@ -127,3 +127,22 @@ public enum SecurityFiles {
         return parent.isEmpty ? "/" : parent
     }
 }
+
+/// The fingerprint of a set of policy files as loaded (`*.acl`, `*.tenants`): SHA-256 over each
+/// file's name and text in load order, in hex. Operators deploy the same files to every node;
+/// nodes whose fingerprints differ loaded different files (metrics, `sluice cluster status`).
+public enum PolicyFingerprint {
+    public static func of(_ files: [(name: String, text: String)]) -> String {
+        var bytes: [UInt8] = []
+        for file in files {
+            bytes += Array(file.name.utf8) + [0] + Array(file.text.utf8) + [0]
+        }
+        return Crypto.sha256(bytes).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -55,6 +55,21 @@ struct TenantBrokerTests {
         #expect(admin.allowsTopic(.read, "__tenant.team-a.orders", quiet: true) && admin.mayName("__tenant.team-a.g"))
     }
 
+    @Test func metricsNameTheFingerprintOfThePolicyFilesInForce() throws {
+        let policy = "allow User:alice read topic:x\n"
+        let secured = try SecuredBroker(policy: policy)
+        let expected = PolicyFingerprint.of([("main.acl", policy)])
+        #expect(expected.count == 64 && expected != PolicyFingerprint.of([("other.acl", policy)]))
+        #expect(secured.broker.prometheusMetrics().contains("sluice_policy_files_info{kind=\"acl\",sha256=\"\(expected)\"} 1"))
+        #expect(secured.broker.prometheusMetrics().contains(
+            "sluice_policy_files_info{kind=\"tenants\",sha256=\"\(PolicyFingerprint.of([]))\"} 1"))
+        // A changed file, once reloaded, shows as a new fingerprint.
+        let changed = policy + "allow User:bob read topic:x\n"
+        try secured.writePolicy(changed)
+        secured.security.reload(now: Int64(1) << 50)
+        #expect(secured.broker.prometheusMetrics().contains(PolicyFingerprint.of([("main.acl", changed)])))
+    }
+
     @Test func aBrokenTenantsFileStopsTheStartAndKeepsTheSetOnReload() throws {
         #expect(throws: (any Error).self) {
             _ = try SecuredBroker(policy: "allow User:alice read topic:x\n") { data in

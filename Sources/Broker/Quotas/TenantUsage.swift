@@ -99,6 +99,10 @@ extension Broker {
         family("sluice_bytes_out_total", "counter", "Response bytes queued (fetch bodies included).",
                [("", Double(stats.bytesOut.load(ordering: .relaxed)))])
         family("sluice_topics", "gauge", "Topics.", [("", Double(metadata.topics.count))])
+        // The policy files in force: nodes with different fingerprints loaded different files.
+        family("sluice_policy_files_info", "gauge", "SHA-256 of the *.acl and *.tenants files in force (name and text, load order).",
+               [("{kind=\"acl\",sha256=\"\(security.authorizer.policy.fingerprint)\"}", 1),
+                ("{kind=\"tenants\",sha256=\"\(security.tenants.fingerprint)\"}", 1)])
         let transactions = replicas.transactionSummary()
         family("sluice_transactions_ongoing", "gauge", "Open transactions over all partitions (one per producer and partition).",
                [("", Double(transactions.ongoing))])

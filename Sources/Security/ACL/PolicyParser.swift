@@ -260,11 +260,14 @@ public struct PolicySet: Sendable {
     public private(set) var superUserRefs: [String: RuleRef]
     /// Names of the files the set came from, in load order.
     public private(set) var fileNames: [String]
+    /// `PolicyFingerprint` of the files the set came from.
+    public private(set) var fingerprint: String
     let index: RuleIndex
 
     public init() {
         superUserRefs = [:]
         fileNames = []
+        fingerprint = PolicyFingerprint.of([])
         index = RuleIndex(rules: [], refs: [])
     }
 
@@ -310,6 +313,7 @@ public struct PolicySet: Sendable {
         if !errors.isEmpty { return .failure(PolicyErrors(errors: errors)) }
         var set = PolicySet(index: RuleIndex(rules: rules, refs: refs), superUserRefs: superUsers)
         set.fileNames = files.map(\.name)
+        set.fingerprint = PolicyFingerprint.of(files.map { ($0.name, $0.text) })
         return .success(set)
     }
 
@@ -317,6 +321,7 @@ public struct PolicySet: Sendable {
         self.index = index
         self.superUserRefs = superUserRefs
         self.fileNames = []
+        self.fingerprint = PolicyFingerprint.of([])
     }
 
     /// Reads every `*.acl` file of `directory` (sorted by name) and loads them. I/O errors are

@@ -132,12 +132,15 @@ public struct TenantSet: Sendable, Equatable {
     private var scanned: [Int]
     /// Names of the files the set came from.
     public private(set) var fileNames: [String]
+    /// `PolicyFingerprint` of the files the set came from.
+    public private(set) var fingerprint: String
 
-    public init() { self.init(tenants: [], fileNames: []) }
+    public init() { self.init(tenants: [], fileNames: [], fingerprint: PolicyFingerprint.of([])) }
 
-    init(tenants: [Tenant], fileNames: [String]) {
+    init(tenants: [Tenant], fileNames: [String], fingerprint: String) {
         self.tenants = tenants
         self.fileNames = fileNames
+        self.fingerprint = fingerprint
         byName = [:]
         byPrincipal = [:]
         scanned = []

@@ -127,7 +127,8 @@ extension TenantSet {
             }
         }
         if !errors.isEmpty { return .failure(TenantErrors(errors: errors)) }
-        return .success(TenantSet(tenants: tenants, fileNames: files.map(\.name)))
+        return .success(TenantSet(tenants: tenants, fileNames: files.map(\.name),
+                                  fingerprint: PolicyFingerprint.of(files.map { ($0.name, $0.text) })))
     }
 
     /// Reads every `*.tenants` file of `directory` (sorted by name). A directory without any is an
