@@ -3,7 +3,6 @@ never finish authenticating are closed at a deadline (counted, audited once per 
 connection limits stop a flood from one address at its own limit while other addresses log in and
 produce; one user's failed logins never lock out the other users behind the same address."""
 import re
-import socket
 import threading
 import struct
 import time
@@ -44,24 +43,6 @@ def metric(broker, name, labels=""):
     return float(m.group(1)) if m else None
 
 
-def connect(port, source="127.0.0.1", timeout=10):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((source, 0))
-    sock.settimeout(timeout)
-    sock.connect(("127.0.0.1", port))
-    return sock
-
-
-def closed_by_peer(sock, wait):
-    sock.settimeout(wait)
-    try:
-        return sock.recv(1) == b""
-    except (ConnectionResetError, BrokenPipeError):
-        return True
-    except socket.timeout:
-        return False
-
-
 def producer_conf(broker, user="alice"):
     return {"bootstrap.servers": broker.endpoint("SASL_PLAINTEXT"), "security.protocol": "SASL_PLAINTEXT",
             "sasl.mechanism": "PLAIN", "sasl.username": user, "sasl.password": USERS[user]}
@@ -81,19 +62,19 @@ def test_connections_that_never_authenticate_are_closed_at_the_deadline(tmp_path
         sasl, tls = b.listeners["SASL_PLAINTEXT"], b.listeners["SASL_SSL"]
         stalled = []
         for _ in range(25):
-            s = connect(sasl)
-            s.sendall(struct.pack(">i", 40) + b"\x00\x12")  # part of an ApiVersions frame, then silence
+            s = RawConnection(sasl)
+            s.send(struct.pack(">i", 40) + b"\x00\x12")  # part of an ApiVersions frame, then silence
             stalled.append(s)
         for _ in range(25):
-            s = connect(tls)
-            s.sendall(b"\x16\x03\x01\x00\xc8\x01")  # part of a TLS ClientHello, then silence
+            s = RawConnection(tls)
+            s.send(b"\x16\x03\x01\x00\xc8\x01")  # part of a TLS ClientHello, then silence
             stalled.append(s)
         authenticated = Producer(producer_conf(b))
         authenticated.list_topics(timeout=10)
         time.sleep(0.5)
-        assert not any(closed_by_peer(s, 0.01) for s in stalled)  # before the deadline: still open
+        assert not any(s.is_closed(wait=0.01) for s in stalled)  # before the deadline: still open
         deadline = time.time() + 4
-        assert all(closed_by_peer(s, max(0.05, deadline - time.time())) for s in stalled)
+        assert all(s.is_closed(wait=max(0.05, deadline - time.time())) for s in stalled)
         assert metric(b, "sluice_authentication_timeouts_total") >= 50
         # A logged-in client is not touched by the deadline.
         time.sleep(1.0)
@@ -141,11 +122,11 @@ def test_a_flood_from_one_address_stops_at_its_limit_and_others_still_log_in(tmp
         flood = []
         for _ in range(300):
             try:
-                flood.append(connect(port, source="127.0.0.2"))
+                flood.append(RawConnection(port, timeout=10, source="127.0.0.2"))
             except OSError:
                 pass
         time.sleep(0.5)
-        held = [s for s in flood if not closed_by_peer(s, 0.01)]
+        held = [s for s in flood if not s.is_closed(wait=0.01)]
         assert len(held) == 50, len(held)
         assert metric(b, "sluice_connections_refused_total", '{reason="per_ip"}') >= 250
         start = time.time()
@@ -158,7 +139,7 @@ def test_a_flood_from_one_address_stops_at_its_limit_and_others_still_log_in(tmp
             s.close()
         time.sleep(0.5)
         # The places are given back when the flood's connections close.
-        assert not closed_by_peer(connect(port, source="127.0.0.2"), 0.3)
+        assert not RawConnection(port, source="127.0.0.2").is_closed(wait=0.3)
     finally:
         b.stop()
 

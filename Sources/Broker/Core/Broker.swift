@@ -12,12 +12,18 @@ struct ApiSupport: Sendable {
     let key: ApiKey
     let versions: ClosedRange<Int16>
     let advertisedMin: Int16
+    /// Runs on the broker's serial admin queue instead of the reactor thread: admin requests whose
+    /// work grows with the partitions they touch (directories, files and fsyncs per partition; 300
+    /// partitions took seconds), so they never stall the reactor's other connections.
+    let offReactor: Bool
     let handle: Handler
 
-    init(_ key: ApiKey, _ versions: ClosedRange<Int16>, advertisedMin: Int16? = nil, _ handle: @escaping Handler) {
+    init(_ key: ApiKey, _ versions: ClosedRange<Int16>, advertisedMin: Int16? = nil, offReactor: Bool = false,
+         _ handle: @escaping Handler) {
         self.key = key
         self.versions = versions
         self.advertisedMin = advertisedMin ?? versions.lowerBound
+        self.offReactor = offReactor
         self.handle = handle
     }
 }
@@ -32,7 +38,7 @@ public final class Broker: FrameHandler, Sendable {
     public let metadata: MetadataStore
     public let replicas: ReplicaManager
     let purgatory = Purgatory()
-    /// Where `offReactorApis` run, one at a time.
+    /// Where the `ApiSupport.offReactor` APIs run, one at a time.
     let adminQueue = DispatchQueue(label: "sluice-admin")
     let apis: [Int16: ApiSupport]
     let resolverState: Mutex<ConfigResolver>
@@ -90,17 +96,17 @@ connectionAdmission = ConnectionAdmission(settings: config.connectionLimits)
         ApiSupport(.listOffsets, 0...7) { b, h, r, _ throws(DecodeError) in try b.handleListOffsets(h, &r) },
         ApiSupport(.metadata, 0...12) { b, h, r, _ throws(DecodeError) in try b.handleMetadata(h, &r) },
         ApiSupport(.apiVersions, 0...4) { b, h, r, _ throws(DecodeError) in try b.handleApiVersions(h, &r) },
-        ApiSupport(.createTopics, 0...7) { b, h, r, _ throws(DecodeError) in try b.handleCreateTopics(h, &r) },
-        ApiSupport(.deleteTopics, 0...6) { b, h, r, _ throws(DecodeError) in try b.handleDeleteTopics(h, &r) },
+        ApiSupport(.createTopics, 0...7, offReactor: true) { b, h, r, _ throws(DecodeError) in try b.handleCreateTopics(h, &r) },
+        ApiSupport(.deleteTopics, 0...6, offReactor: true) { b, h, r, _ throws(DecodeError) in try b.handleDeleteTopics(h, &r) },
         ApiSupport(.initProducerId, 0...5) { b, h, r, _ throws(DecodeError) in try b.handleInitProducerId(h, &r) },
-        ApiSupport(.deleteRecords, 0...2) { b, h, r, _ throws(DecodeError) in try b.handleDeleteRecords(h, &r) },
+        ApiSupport(.deleteRecords, 0...2, offReactor: true) { b, h, r, _ throws(DecodeError) in try b.handleDeleteRecords(h, &r) },
         ApiSupport(.writeTxnMarkers, 0...1) { b, h, r, _ throws(DecodeError) in try b.handleWriteTxnMarkers(h, &r) },
         ApiSupport(.offsetForLeaderEpoch, 0...4) { b, h, r, _ throws(DecodeError) in
             try b.handleOffsetForLeaderEpoch(h, &r)
         },
         ApiSupport(.describeConfigs, 0...4) { b, h, r, _ throws(DecodeError) in try b.handleDescribeConfigs(h, &r) },
         ApiSupport(.alterConfigs, 0...2) { b, h, r, _ throws(DecodeError) in try b.handleAlterConfigs(h, &r) },
-        ApiSupport(.createPartitions, 0...3) { b, h, r, _ throws(DecodeError) in try b.handleCreatePartitions(h, &r) },
+        ApiSupport(.createPartitions, 0...3, offReactor: true) { b, h, r, _ throws(DecodeError) in try b.handleCreatePartitions(h, &r) },
         ApiSupport(.incrementalAlterConfigs, 0...1) { b, h, r, _ throws(DecodeError) in
             try b.handleIncrementalAlterConfigs(h, &r)
         },
@@ -251,7 +257,7 @@ connectionAdmission = ConnectionAdmission(settings: config.connectionLimits)
             }
             return slot.closeConnection()
         }
-        if Self.offReactorApis.contains(support.key) {
+        if support.offReactor {
             // Answers still leave in request order: the slot releases them.
             let position = reader.position
             adminQueue.async { [self, header] in
@@ -262,11 +268,6 @@ connectionAdmission = ConnectionAdmission(settings: config.connectionLimits)
         }
         run(support, header, &reader, slot, session)
     }
-
-    /// Admin requests whose work grows with the partitions they touch (directories, files and
-    /// fsyncs per partition: 300 partitions took seconds) run on one serial queue instead of the
-    /// reactor thread, so they never stall the reactor's other connections.
-    static let offReactorApis: Set<ApiKey> = [.createTopics, .deleteTopics, .createPartitions, .deleteRecords]
 
     /// Runs a decoded request's handler and completes its slot with the outcome.
     private func run(_ support: ApiSupport, _ header: RequestContext, _ reader: inout WireReader,
